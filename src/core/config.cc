@@ -1,0 +1,83 @@
+#include "core/config.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <toml++/toml.h>
+
+namespace tally::core {
+namespace {
+
+Status ReadInt(const char* name, const char* text, std::int64_t* out) {
+  std::string_view s(text);
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || v <= 0) {
+    return std::unexpected(Error::InvalidArgument(fmt::format("{}='{}' is not a positive integer", name, s)));
+  }
+  *out = v;
+  return OkStatus();
+}
+
+}  // namespace
+
+Status LoadConfigFile(const std::string& path, Config* config) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("config {}: {} at line {}", path, e.description(), e.source().begin.line)));
+  }
+  for (auto&& [section_key, section_node] : table) {
+    const toml::table* section = section_node.as_table();
+    std::string section_name(section_key.str());
+    if (section == nullptr) {
+      return std::unexpected(Error::InvalidArgument(
+          fmt::format("config {}: top-level key '{}' must be a [section]", path, section_name)));
+    }
+    for (auto&& [key, node] : *section) {
+      std::string name = section_name + "." + std::string(key.str());
+      auto str = [&](std::string* out) -> Status {
+        if (auto v = node.value<std::string>()) { *out = *v; return OkStatus(); }
+        return std::unexpected(Error::InvalidArgument(fmt::format("config {}: {} must be a string", path, name)));
+      };
+      auto num = [&](std::int64_t* out) -> Status {
+        if (auto v = node.value<std::int64_t>(); v && *v > 0) { *out = *v; return OkStatus(); }
+        return std::unexpected(Error::InvalidArgument(fmt::format("config {}: {} must be a positive integer", path, name)));
+      };
+      Status s;
+      std::int64_t threads = config->io_threads;
+      if (name == "server.listen") s = str(&config->listen);
+      else if (name == "server.threads") { s = num(&threads); config->io_threads = static_cast<int>(threads); }
+      else if (name == "server.max_body_bytes") s = num(&config->max_body_bytes);
+      else if (name == "store.data_dir") s = str(&config->data_dir);
+      else if (name == "pipeline.queue_events") s = num(&config->queue_events);
+      else if (name == "pipeline.group_events") s = num(&config->group_events);
+      else if (name == "pricing.price_table") s = str(&config->price_table);
+      else if (name == "log.level") s = str(&config->log_level);
+      else return std::unexpected(Error::InvalidArgument(fmt::format("config {}: unknown key '{}'", path, name)));
+      if (!s) return s;
+    }
+  }
+  return OkStatus();
+}
+
+Status ApplyEnvironment(Config* config) {
+  if (const char* v = std::getenv("TALLY_LISTEN")) config->listen = v;
+  if (const char* v = std::getenv("TALLY_DATA")) config->data_dir = v;
+  if (const char* v = std::getenv("TALLY_PRICE_TABLE")) config->price_table = v;
+  if (const char* v = std::getenv("TALLY_LOG_LEVEL")) config->log_level = v;
+  if (const char* v = std::getenv("TALLY_MAX_BODY_BYTES")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_MAX_BODY_BYTES", v, &config->max_body_bytes));
+  if (const char* v = std::getenv("TALLY_QUEUE_EVENTS")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_QUEUE_EVENTS", v, &config->queue_events));
+  if (const char* v = std::getenv("TALLY_GROUP_EVENTS")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_GROUP_EVENTS", v, &config->group_events));
+  if (const char* v = std::getenv("TALLY_IO_THREADS")) {
+    std::int64_t t = 0;
+    TALLY_RETURN_IF_ERROR(ReadInt("TALLY_IO_THREADS", v, &t));
+    config->io_threads = static_cast<int>(t);
+  }
+  return OkStatus();
+}
+
+}  // namespace tally::core

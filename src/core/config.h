@@ -1,0 +1,50 @@
+// Config: every setting of `tally serve` and the CLI, with its default.
+//
+// Sources, later ones winning: built-in defaults < TOML file (--config) <
+// environment (TALLY_*) < command-line flags (applied by the CLI). Each field
+// documents its meaning, default and trade-off; docs/configuration.md lists them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/result.h"
+
+namespace tally::core {
+
+struct Config {
+  // [server] listen: host:port of the HTTP API. Loopback by default: put a TLS
+  // proxy in front before exposing it.
+  std::string listen = "127.0.0.1:8787";
+  // [server] threads: I/O threads parsing and validating requests.
+  int io_threads = 2;
+  // [server] max_body_bytes: larger request bodies get 413. 32 MiB fits a
+  // 100k-event NDJSON batch.
+  std::int64_t max_body_bytes = 32 * 1024 * 1024;
+
+  // [store] data_dir: folder of the embedded SQLite store.
+  std::string data_dir = "./tally-data";
+
+  // [pipeline] queue_events: events accepted but not yet committed. Past it
+  // ingest answers 503 + Retry-After instead of growing memory without bound.
+  std::int64_t queue_events = 500'000;
+  // [pipeline] group_events: most events committed in one transaction. Bigger
+  // groups amortize the fsync; smaller ones lower the latency of each ack.
+  std::int64_t group_events = 50'000;
+
+  // [pricing] price_table: LiteLLM model_prices_and_context_window.json to
+  // load over the built-in defaults. Empty: built-in table only.
+  std::string price_table;
+
+  // [log] level: trace, debug, info, warn, error.
+  std::string log_level = "info";
+};
+
+// Reads a TOML file over the defaults in *config. Unknown keys are errors
+// (a typo must not silently keep a default).
+Status LoadConfigFile(const std::string& path, Config* config);
+// Applies TALLY_LISTEN, TALLY_DATA, TALLY_MAX_BODY_BYTES, TALLY_QUEUE_EVENTS,
+// TALLY_GROUP_EVENTS, TALLY_PRICE_TABLE, TALLY_LOG_LEVEL, TALLY_IO_THREADS.
+Status ApplyEnvironment(Config* config);
+
+}  // namespace tally::core

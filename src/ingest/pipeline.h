@@ -1,0 +1,81 @@
+// Pipeline: the bounded queue between request handlers and the store, with
+// one writer thread that group-commits.
+//
+// Guarantees:
+//  - Submit never blocks. When accepting the batch would take the queue past
+//    its capacity (in events) it returns `unavailable` at once and the batch
+//    is not taken; the server turns that into 503 + Retry-After.
+//  - A submitted batch's callback runs exactly once, on the writer thread,
+//    after the transaction holding the batch committed durably (with its
+//    AppendStats) or failed (with the error; nothing of the batch stored).
+//  - The writer drains up to `group_events` queued events per transaction,
+//    so many concurrent requests share one fsync.
+//  - If a group fails, each of its batches is retried alone, so one batch that
+//    the store refuses does not fail its neighbours.
+//  - Stop() stops taking batches, commits everything queued, then returns.
+// Thread-safety: Submit from any thread; Stop once.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/result.h"
+#include "model/event.h"
+#include "store/store.h"
+
+namespace tally::ingest {
+
+struct PipelineOptions {
+  std::int64_t queue_events = 500'000;
+  std::int64_t group_events = 50'000;
+};
+
+// Observations for metrics; all optional. Called on the writer thread.
+struct PipelineObserver {
+  std::function<void(std::int64_t events, std::int64_t batches, double commit_seconds, bool ok)> on_commit;
+  // Called after a successful commit with the committed batches (live counters hook here).
+  std::function<void(std::span<const model::Batch* const>)> on_committed;
+};
+
+class Pipeline {
+ public:
+  using Callback = std::function<void(core::Result<store::AppendStats>)>;
+
+  Pipeline(store::Store& store, PipelineOptions options, PipelineObserver observer = {});
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // See the guarantees above. On error the callback is not kept.
+  core::Status Submit(model::Batch batch, Callback done);
+
+  // Events queued and not yet committed.
+  std::int64_t queued_events() const;
+  void Stop();
+
+ private:
+  struct Item {
+    model::Batch batch;
+    Callback done;
+  };
+  void WriterLoop();
+  void CommitGroup(std::vector<Item>& group);
+
+  store::Store& store_;
+  const PipelineOptions options_;
+  PipelineObserver observer_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;          // guarded by mu_
+  std::int64_t queued_events_ = 0;  // guarded by mu_; includes the group being committed
+  bool stopping_ = false;           // guarded by mu_
+  std::thread writer_;
+};
+
+}  // namespace tally::ingest
