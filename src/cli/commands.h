@@ -1,0 +1,67 @@
+// The CLI's subcommands. Each returns the process exit code and prints its
+// own errors (to stderr, naming what was wrong).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/result.h"
+#include "model/price_table.h"
+#include "store/store.h"
+
+namespace tally::cli {
+
+// Opens the store in config.data_dir and brings its schema up to date.
+core::Result<std::unique_ptr<store::Store>> OpenStore(const std::string& data_dir, bool read_only = false);
+// Built-in prices overlaid with config.price_table when set.
+core::Result<model::PriceTable> LoadPrices(const core::Config& config);
+// Prints "error: <message>" and its details to stderr; returns exit code 1.
+int Fail(const core::Error& error);
+
+struct ServeArgs {
+  core::Config config;
+  std::string port_file;  // written with the bound port once listening (tests, scripts)
+};
+int RunServe(const ServeArgs& args);
+
+struct IngestArgs {
+  core::Config config;
+  std::vector<std::string> files;
+  std::string table;  // empty: from each file's name (llm_calls.ndjson, task_events-2026-03.csv)
+  std::int64_t batch_events = 5000;
+  bool quiet = false;
+};
+int RunIngest(const IngestArgs& args);
+
+struct SqlArgs {
+  core::Config config;
+  std::string sql;
+  bool json = false;
+  std::int64_t max_rows = 10'000;
+};
+int RunSql(const SqlArgs& args);
+
+struct KeysArgs {
+  core::Config config;
+  std::string action;  // create, list, revoke
+  std::string scopes = "read";
+  std::string name;
+  std::string id;
+};
+int RunKeys(const KeysArgs& args);
+
+struct DemoArgs {
+  core::Config config;
+  int days = 90;
+  std::uint64_t seed = 42;
+  double scale = 1.0;
+  bool if_empty = false;
+};
+int RunDemoSeed(const DemoArgs& args);
+
+int RunMigrate(const core::Config& config);
+
+}  // namespace tally::cli

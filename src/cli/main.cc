@@ -1,1 +1,142 @@
-int main() { return 0; }
+// tally: `tally serve` runs the server; every other subcommand is the CLI.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+
+namespace {
+
+using tally::core::Config;
+
+// Config precedence: defaults < --config file < TALLY_* environment < flags.
+// Flags are parsed into optionals first so only the ones given override.
+struct CommonFlags {
+  std::string config_file;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> price_table;
+};
+
+void AddCommon(CLI::App* cmd, CommonFlags* f) {
+  cmd->add_option("--config", f->config_file, "TOML config file");
+  cmd->add_option("--data", f->data_dir, "data folder of the embedded store (default ./tally-data)");
+  cmd->add_option("--price-table", f->price_table, "LiteLLM model_prices_and_context_window.json");
+}
+
+bool ResolveConfig(const CommonFlags& f, Config* config) {
+  if (!f.config_file.empty()) {
+    if (auto s = tally::core::LoadConfigFile(f.config_file, config); !s) {
+      tally::cli::Fail(s.error());
+      return false;
+    }
+  }
+  if (auto s = tally::core::ApplyEnvironment(config); !s) {
+    tally::cli::Fail(s.error());
+    return false;
+  }
+  if (f.data_dir) config->data_dir = *f.data_dir;
+  if (f.price_table) config->price_table = *f.price_table;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tally: the data & analytics platform of an AI factory"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+
+  CommonFlags serve_flags;
+  tally::cli::ServeArgs serve;
+  std::optional<std::string> listen;
+  std::optional<std::int64_t> max_body;
+  auto* serve_cmd = app.add_subcommand("serve", "run the HTTP server");
+  AddCommon(serve_cmd, &serve_flags);
+  serve_cmd->add_option("--listen", listen, "host:port (default 127.0.0.1:8787)");
+  serve_cmd->add_option("--max-body-bytes", max_body, "largest accepted request body");
+  serve_cmd->add_option("--port-file", serve.port_file, "write the bound port here once listening");
+  serve_cmd->callback([&] {
+    if (!ResolveConfig(serve_flags, &serve.config)) { exit_code = 2; return; }
+    if (listen) serve.config.listen = *listen;
+    if (max_body) serve.config.max_body_bytes = *max_body;
+    exit_code = tally::cli::RunServe(serve);
+  });
+
+  CommonFlags migrate_flags;
+  auto* migrate_cmd = app.add_subcommand("migrate", "create or upgrade the store's schema");
+  AddCommon(migrate_cmd, &migrate_flags);
+  migrate_cmd->callback([&] {
+    Config config;
+    if (!ResolveConfig(migrate_flags, &config)) { exit_code = 2; return; }
+    exit_code = tally::cli::RunMigrate(config);
+  });
+
+  CommonFlags ingest_flags;
+  tally::cli::IngestArgs ingest;
+  auto* ingest_cmd = app.add_subcommand("ingest", "backfill NDJSON or CSV files through the same validation");
+  AddCommon(ingest_cmd, &ingest_flags);
+  ingest_cmd->add_option("files", ingest.files, "NDJSON (.ndjson/.jsonl/.json) or CSV (.csv) files")->required();
+  ingest_cmd->add_option("--table", ingest.table, "target table (default: from each file name)");
+  ingest_cmd->add_option("--batch", ingest.batch_events, "events per transaction");
+  ingest_cmd->add_flag("--quiet", ingest.quiet, "no progress bar");
+  ingest_cmd->callback([&] {
+    if (!ResolveConfig(ingest_flags, &ingest.config)) { exit_code = 2; return; }
+    exit_code = tally::cli::RunIngest(ingest);
+  });
+
+  CommonFlags sql_flags;
+  tally::cli::SqlArgs sql;
+  auto* sql_cmd = app.add_subcommand("sql", "run one read-only SQL statement");
+  AddCommon(sql_cmd, &sql_flags);
+  sql_cmd->add_option("sql", sql.sql, "SELECT ...")->required();
+  sql_cmd->add_flag("--json", sql.json, "print JSON instead of a table");
+  sql_cmd->add_option("--max-rows", sql.max_rows, "row limit");
+  sql_cmd->callback([&] {
+    if (!ResolveConfig(sql_flags, &sql.config)) { exit_code = 2; return; }
+    exit_code = tally::cli::RunSql(sql);
+  });
+
+  CommonFlags keys_flags;
+  tally::cli::KeysArgs keys;
+  auto* keys_cmd = app.add_subcommand("keys", "manage API keys");
+  keys_cmd->require_subcommand(1);
+  auto* keys_create = keys_cmd->add_subcommand("create", "create a key and print it once");
+  AddCommon(keys_create, &keys_flags);
+  keys_create->add_option("--scope", keys.scopes, "comma-separated: ingest, read, admin");
+  keys_create->add_option("--name", keys.name, "label");
+  auto* keys_list = keys_cmd->add_subcommand("list", "list keys (never their secrets)");
+  AddCommon(keys_list, &keys_flags);
+  auto* keys_revoke = keys_cmd->add_subcommand("revoke", "revoke a key by id");
+  AddCommon(keys_revoke, &keys_flags);
+  keys_revoke->add_option("id", keys.id, "key id (key_...)")->required();
+  for (auto* sub : {keys_create, keys_list, keys_revoke}) {
+    sub->callback([&, sub] {
+      keys.action = sub->get_name();
+      if (!ResolveConfig(keys_flags, &keys.config)) { exit_code = 2; return; }
+      exit_code = tally::cli::RunKeys(keys);
+    });
+  }
+
+  CommonFlags demo_flags;
+  tally::cli::DemoArgs demo;
+  auto* demo_cmd = app.add_subcommand("demo", "demo data");
+  demo_cmd->require_subcommand(1);
+  auto* demo_seed = demo_cmd->add_subcommand("seed", "load a deterministic demo factory");
+  AddCommon(demo_seed, &demo_flags);
+  demo_seed->add_option("--days", demo.days, "days of history (default 90)");
+  demo_seed->add_option("--seed", demo.seed, "random seed (default 42)");
+  demo_seed->add_option("--scale", demo.scale, "volume multiplier (default 1)");
+  demo_seed->add_flag("--if-empty", demo.if_empty, "do nothing when the store already has LLM calls");
+  demo_seed->callback([&] {
+    if (!ResolveConfig(demo_flags, &demo.config)) { exit_code = 2; return; }
+    exit_code = tally::cli::RunDemoSeed(demo);
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

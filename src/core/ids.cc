@@ -81,9 +81,13 @@ std::string RandomHex(size_t n_bytes) {
 }
 
 std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return ToHex(digest, sizeof(digest));
+  // Fetched once: OpenSSL 3's implicit per-call algorithm lookup costs more
+  // than hashing a typical event.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, sha256, nullptr);
+  return ToHex(digest, len);
 }
 
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {

@@ -103,10 +103,10 @@ Result<Timestamp> FromEpochInteger(std::int64_t value) {
   if (value < 0) {
     return std::unexpected(Error::InvalidArgument(fmt::format("epoch time {} is out of range", value)));
   }
-  std::int64_t us = value < 100'000'000'000LL ? value * 1'000'000 : value * 1'000;
-  if (value >= 100'000'000'000'000LL) {
+  if (value >= 100'000'000'000'000LL) {  // checked before scaling, which would overflow
     return std::unexpected(Error::InvalidArgument(fmt::format("epoch time {} is out of range", value)));
   }
+  std::int64_t us = value < 100'000'000'000LL ? value * 1'000'000 : value * 1'000;
   return Timestamp(microseconds(us));
 }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,12 +47,19 @@ class PriceTable {
 
   // Cost of one call: (input - cached) at the input price, cached at the
   // cache-read price, output at the output price; rounded half-up to the
-  // micro-USD. not_found (naming the model) when the model is unknown.
+  // micro-USD. not_found (naming the model) when the model is unknown;
+  // invalid_argument when a count is negative or cached_tokens > input_tokens.
   core::Result<core::Money> Cost(std::string_view model, std::int64_t input_tokens,
                                  std::int64_t output_tokens, std::int64_t cached_tokens) const;
 
  private:
-  std::unordered_map<std::string, ModelPrice> prices_;
+  // Transparent hashing lets Find() look up a string_view without building a
+  // std::string on every priced event.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, ModelPrice, NameHash, std::equal_to<>> prices_;
 };
 
 }  // namespace tally::model

@@ -1,0 +1,62 @@
+#include "store/store.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <utility>
+
+namespace tally::store {
+namespace {
+
+// Order is the canonical text order: "ingest,read,admin".
+constexpr std::array<std::pair<std::string_view, Scope>, 3> kScopeNames = {{
+    {"ingest", kScopeIngest},
+    {"read", kScopeRead},
+    {"admin", kScopeAdmin},
+}};
+
+std::string_view TrimSpaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string ScopesToString(unsigned scopes) {
+  std::string out;
+  for (const auto& [name, bit] : kScopeNames) {
+    if ((scopes & bit) == 0) continue;
+    if (!out.empty()) out += ',';
+    out += name;
+  }
+  return out;
+}
+
+core::Result<unsigned> ParseScopes(std::string_view s) {
+  unsigned scopes = 0;
+  std::string_view rest = s;
+  while (true) {
+    size_t comma = rest.find(',');
+    std::string_view item = TrimSpaces(rest.substr(0, comma));
+    bool known = false;
+    for (const auto& [name, bit] : kScopeNames) {
+      if (item == name) {
+        scopes |= bit;
+        known = true;
+        break;
+      }
+    }
+    if (!known) {
+      return std::unexpected(
+          core::Error::InvalidArgument(fmt::format("scopes '{}': unknown scope '{}' (expected a "
+                                                   "comma-separated list of ingest, read, admin)",
+                                                   s, item)));
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return scopes;
+}
+
+}  // namespace tally::store

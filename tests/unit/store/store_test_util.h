@@ -1,0 +1,71 @@
+// Builders of valid events and entities for the store tests.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/money.h"
+#include "core/time.h"
+#include "model/entities.h"
+#include "model/event.h"
+#include "store/store.h"
+
+namespace tally::store::testing {
+
+// 2026-03-01T12:00:00Z
+inline constexpr std::int64_t kBaseMicros = 1'772'366'400'000'000;
+
+inline core::Timestamp At(std::int64_t offset_us) {
+  return core::FromMicros(kBaseMicros + offset_us);
+}
+
+inline model::LlmCall MakeLlmCall(std::string event_id, std::int64_t cost_micros = 1'234,
+                                  std::int64_t offset_us = 0) {
+  model::LlmCall e;
+  e.event_id = std::move(event_id);
+  e.time = At(offset_us);
+  e.agent_id = "kev";
+  e.model = "claude-opus-4-6";
+  e.provider = "anthropic";
+  e.input_tokens = 1000;
+  e.output_tokens = 200;
+  e.cost_usd = core::Money::FromMicros(cost_micros);
+  e.latency_ms = 850;
+  return e;
+}
+
+inline model::TaskEvent MakeTask(std::string event_id) {
+  model::TaskEvent e;
+  e.event_id = std::move(event_id);
+  e.time = At(0);
+  e.task_id = "8b7e2a52-3f4c-4d7e-9a1b-2c3d4e5f6a7b";
+  e.agent_id = "kev";
+  e.task_type = "build";
+  return e;
+}
+
+inline model::Batch MakeBatch(std::vector<model::Event> events, std::string source = "test") {
+  return model::Batch{std::move(source), std::move(events)};
+}
+
+// Appends the given batches in one call.
+inline Result<std::vector<AppendStats>> AppendAll(Store& store,
+                                                  const std::vector<const model::Batch*>& batches) {
+  return store.Append(std::span<const model::Batch* const>(batches.data(), batches.size()));
+}
+
+inline Result<std::vector<AppendStats>> AppendOne(Store& store, const model::Batch& batch) {
+  return AppendAll(store, {&batch});
+}
+
+// The single value of a one-row, one-column query.
+inline SqlValue QueryScalar(Store& store, const std::string& sql) {
+  auto r = store.Query(sql);
+  if (!r || r->rows.size() != 1 || r->rows[0].size() != 1) {
+    return std::string("<query failed: ") + (r ? "shape" : r.error().ToString()) + ">";
+  }
+  return r->rows[0][0];
+}
+
+}  // namespace tally::store::testing
