@@ -40,6 +40,13 @@ core::Result<DbHandle> OpenConnection(const std::string& path, bool read_only,
                                       int busy_timeout_ms) {
   // NOMUTEX: each connection is used by one thread at a time (see header), so
   // SQLite's own per-connection mutex is pure overhead.
+  // Memory statistics take a process-wide mutex on every allocation; tally
+  // never reads them. Must run before SQLite initializes, hence once, here.
+  static const bool memstatus_off = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)memstatus_off;
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   flags |= read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   sqlite3* raw = nullptr;

@@ -177,9 +177,13 @@ Result<SqlValue> SqliteStore::ReadPragma(std::string_view name) {
   auto read = [&](sqlite3* db) -> Result<SqlValue> {
     auto stmt = TALLY_TRY(Statement::Prepare(db, sql, sql));
     int rc = stmt.Step();
-    if (rc == SQLITE_DONE) return SqlValue(nullptr);
-    if (rc != SQLITE_ROW) return std::unexpected(ErrorFromSqlite(rc, db, sql));
-    return sqlite::ColumnValue(stmt.get(), 0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      return std::unexpected(ErrorFromSqlite(rc, db, sql));
+    }
+    // A setting-style PRAGMA with nothing to report yields no row: NULL.
+    Result<SqlValue> value(std::in_place, std::in_place_index<0>, nullptr);
+    if (rc == SQLITE_ROW) *value = sqlite::ColumnValue(stmt.get(), 0);
+    return value;
   };
   {
     std::lock_guard lock(write_mu_);
