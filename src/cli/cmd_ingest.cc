@@ -53,6 +53,9 @@ void Progress(const std::string& file, size_t done, size_t total, bool tty) {
 }  // namespace
 
 int RunIngest(const IngestArgs& args) {
+  if (args.batch_events <= 0) {
+    return Fail(core::Error::InvalidArgument(fmt::format("--batch must be positive, got {}", args.batch_events)));
+  }
   auto store = OpenStore(args.config.data_dir);
   if (!store) return Fail(store.error());
   auto prices = LoadPrices(args.config);
@@ -65,8 +68,11 @@ int RunIngest(const IngestArgs& args) {
     if (!kind) return Fail(kind.error());
     auto text = ReadFile(file);
     if (!text) return Fail(text.error());
-    bool csv = std::filesystem::path(file).extension() == ".csv";
-    auto items = csv ? ingest::ParseCsv(*text) : ingest::ParseBody(*text, ingest::BodyFormat::kNdjson);
+    auto ext = std::filesystem::path(file).extension();
+    bool csv = ext == ".csv";
+    // A .json file holds one JSON document (an array of events or one event); anything else is NDJSON.
+    auto format = ext == ".json" ? ingest::BodyFormat::kJson : ingest::BodyFormat::kNdjson;
+    auto items = csv ? ingest::ParseCsv(*text) : ingest::ParseBody(*text, format);
     if (!items) return Fail(core::Error(items.error().code(), file + ": " + items.error().message()));
     std::int64_t accepted = 0, duplicates = 0;
     for (size_t off = 0; off < items->size(); off += static_cast<size_t>(args.batch_events)) {

@@ -84,6 +84,9 @@ Result<Timestamp> ParseRfc3339(std::string_view s) {
   if (pos != s.size()) return std::unexpected(BadTime(s, "trailing characters"));
   auto tp = std::chrono::sys_days(ymd) + hours(hour) + minutes(minute) + seconds(second) -
             minutes(offset_minutes);
+  if (tp.time_since_epoch().count() < 0) {  // same rule as epoch numbers: no event predates 1970
+    return std::unexpected(BadTime(s, "before 1970-01-01T00:00:00Z"));
+  }
   return Timestamp(std::chrono::duration_cast<microseconds>(tp.time_since_epoch()) +
                    microseconds(frac_us));
 }

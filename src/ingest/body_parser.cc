@@ -3,14 +3,18 @@
 #include <fmt/format.h>
 
 #include <boost/json/monotonic_resource.hpp>
+
+#include "core/ids.h"
 #include <boost/json/parser.hpp>
 
 namespace tally::ingest {
 
 BodyFormat BodyFormatFromContentType(std::string_view content_type) {
   auto semi = content_type.find(';');
-  std::string_view media = content_type.substr(0, semi);
+  std::string media_text = core::LowerAscii(content_type.substr(0, semi));
+  std::string_view media = media_text;
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  while (!media.empty() && media.front() == ' ') media.remove_prefix(1);
   if (media == "application/x-ndjson" || media == "application/jsonl" || media == "application/ndjson" ||
       media == "application/jsonlines") {
     return BodyFormat::kNdjson;

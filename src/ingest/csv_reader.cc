@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <cstdlib>
+#include <charconv>
 #include <boost/json/object.hpp>
 
 #include "core/json.h"
@@ -90,6 +90,7 @@ core::Result<std::vector<std::vector<std::string>>> SplitRows(std::string_view t
 }  // namespace
 
 core::Result<std::vector<boost::json::value>> ParseCsv(std::string_view text) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 BOM from spreadsheet exports
   auto rows = TALLY_TRY(SplitRows(text));
   if (rows.empty()) return std::unexpected(core::Error::InvalidArgument("CSV file is empty"));
   const std::vector<std::string>& header = rows[0];
@@ -118,9 +119,9 @@ core::Result<std::vector<boost::json::value>> ParseCsv(std::string_view text) {
       } else if (name == "quality_score" || name == "value") {
         // Scores and growth values have at most 2 decimals: a double holds
         // them exactly enough for validation's shortest-text check.
-        char* end = nullptr;
-        double d = std::strtod(cell.c_str(), &end);
-        if (end != cell.c_str() + cell.size()) {
+        double d = 0;
+        auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), d, std::chars_format::fixed);
+        if (ec != std::errc() || end != cell.data() + cell.size()) {
           obj[name] = cell;  // let validation name the bad value
         } else {
           obj[name] = d;

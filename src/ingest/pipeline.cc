@@ -80,7 +80,14 @@ void Pipeline::CommitGroup(std::vector<Item>& group) {
     events += static_cast<std::int64_t>(item.batch.events.size());
   }
   auto start = std::chrono::steady_clock::now();
-  auto result = store_.Append(batches);
+  core::Result<std::vector<store::AppendStats>> result = std::unexpected(core::Error::Internal("not run"));
+  try {
+    result = store_.Append(batches);
+  } catch (const std::exception& e) {
+    // A store must not throw; if one does, its senders get an error rather
+    // than a dead writer thread and requests that never answer.
+    result = std::unexpected(core::Error::Internal(std::string("store append threw: ") + e.what()));
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (observer_.on_commit) {
     observer_.on_commit(events, static_cast<std::int64_t>(batches.size()), seconds, result.has_value());

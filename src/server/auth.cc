@@ -29,7 +29,8 @@ core::Result<Principal> Authenticator::Authenticate(std::optional<std::string_vi
   }
   std::string_view value = *authorization;
   constexpr std::string_view kBearer = "Bearer ";
-  if (value.size() <= kBearer.size() || value.substr(0, kBearer.size()) != kBearer) {
+  auto lower = [](std::string_view s) { return core::LowerAscii(s); };
+  if (value.size() <= kBearer.size() || lower(value.substr(0, kBearer.size())) != "bearer ") {
     return std::unexpected(core::Error::Unauthenticated("Authorization header must be 'Bearer <api key>'"));
   }
   std::string_view secret = value.substr(kBearer.size());

@@ -9,6 +9,8 @@
 #include <boost/json/object.hpp>
 #include <fmt/format.h>
 
+#include <mutex>
+
 #include "core/json.h"
 #include "model/validate.h"
 #include "server/handlers.h"
@@ -56,6 +58,11 @@ enum class WriteMode { kCreate, kUpsert, kUpdate };
 
 template <typename Ops>
 HttpResponse Write(Services& s, const Call& call, WriteMode mode) {
+  // Read-check-write must not interleave between two requests (two POSTs of
+  // one id both getting 201, or a PATCH losing another's change). Entity
+  // writes are rare, so one lock per entity kind costs nothing.
+  static std::mutex write_mu;
+  std::lock_guard lock(write_mu);
   auto body = core::ParseJson(call.request.body);
   if (!body) return ErrorResponse(body.error());
   if (!body->is_object()) {
@@ -81,6 +88,7 @@ HttpResponse Write(Services& s, const Call& call, WriteMode mode) {
   int status = existing ? 200 : 201;
   if (mode == WriteMode::kCreate) {
     auto clash = Ops::Get(s.store, parsed->id);
+    if (!clash && clash.error().code() != core::ErrorCode::kNotFound) return ErrorResponse(clash.error());
     if (clash) {
       return ErrorResponse(core::Error::Conflict(fmt::format("{} '{}' already exists; use PUT {}/{} to update",
                                                              Ops::kNoun, parsed->id, Ops::kPath, parsed->id)));

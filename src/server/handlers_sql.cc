@@ -33,6 +33,9 @@ boost::json::value SqlResultToJson(const store::QueryResult& result) {
   return boost::json::object{{"columns", std::move(columns)}, {"rows", std::move(rows)}};
 }
 
+// An answer is built in memory: cap it so one request cannot exhaust it.
+constexpr std::int64_t kMaxSqlRows = 100'000;
+
 void RegisterSqlRoutes(Router& router, Services& s) {
   router.Add("POST", "/v1/sql", store::kScopeRead, [&s](std::shared_ptr<Call> call, Responder respond) {
     auto body = core::ParseJson(call->request.body);
@@ -44,7 +47,7 @@ void RegisterSqlRoutes(Router& router, Services& s) {
     std::string sql(body->as_object().at("sql").as_string());
     std::int64_t max_rows = 10'000;
     if (auto* m = body->as_object().if_contains("max_rows"); m && m->is_int64() && m->as_int64() > 0) {
-      max_rows = m->as_int64();
+      max_rows = std::min<std::int64_t>(m->as_int64(), kMaxSqlRows);
     }
     s.run_blocking([&s, sql = std::move(sql), max_rows, respond = std::move(respond)] {
       auto result = s.store.Query(sql, max_rows);

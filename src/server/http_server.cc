@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -15,6 +16,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <atomic>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -29,8 +32,17 @@ using tcp = net::ip::tcp;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Router& router, const HttpServerOptions& options)
-      : stream_(std::move(socket)), router_(router), options_(options) {}
+  Session(tcp::socket socket, Router& router, const HttpServerOptions& options,
+          const std::atomic<bool>& draining)
+      : stream_(std::move(socket)), router_(router), options_(options), draining_(draining) {}
+
+  // Server shutdown: a connection waiting for its next request closes now;
+  // one in the middle of a request finishes it, answers, then closes.
+  void Drain() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) self->stream_.socket().cancel();
+    });
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
@@ -38,6 +50,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void ReadHeader() {
+    if (draining_) return Close();
+    idle_ = true;
     parser_.emplace();
     parser_->body_limit(static_cast<std::uint64_t>(options_.max_body_bytes));
     stream_.expires_after(options_.idle_timeout);
@@ -46,9 +60,16 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(beast::error_code ec) {
+    idle_ = false;
     // Beast reports a Content-Length past the body limit as soon as the header is parsed.
     if (ec == http::error::body_limit) return RejectTooLarge();
+    if (ec == http::error::header_limit) return RejectMalformed(431, "request headers are too large");
+    if (ec && ec.category() == beast::error_code(http::error::bad_method).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return RejectMalformed(400, "malformed HTTP request: " + ec.message());
+    }
     if (ec) return Close();
+    head_ = parser_->get().method() == http::verb::head;
     auto length = parser_->content_length();
     if (length && *length > static_cast<std::uint64_t>(options_.max_body_bytes)) {
       return RejectTooLarge();
@@ -93,6 +114,14 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  void RejectMalformed(int status, const std::string& why) {
+    keep_alive_ = false;
+    lingering_ = true;
+    HttpResponse resp = ErrorResponse(core::Error::InvalidArgument(why));
+    resp.status = status;
+    Write(std::move(resp));
+  }
+
   void RejectTooLarge() {
     keep_alive_ = false;  // the rest of the body is still on the wire
     lingering_ = true;
@@ -107,13 +136,19 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(http::field::content_type, resp.content_type);
     for (auto& [k, v] : resp.headers) res->set(k, v);
     res->body() = std::move(resp.body);
-    res->keep_alive(keep_alive_);
-    res->prepare_payload();
+    res->keep_alive(keep_alive_ && !draining_);
+    if (head_) {
+      // HEAD: the headers a GET would send, and no body on the wire.
+      res->content_length(res->body().size());
+      res->body().clear();
+    } else {
+      res->prepare_payload();
+    }
     stream_.expires_after(options_.idle_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec) return self->Close();
       if (self->lingering_) return self->LingeringClose();
-      if (!self->keep_alive_) return self->Close();
+      if (!self->keep_alive_ || self->draining_) return self->Close();
       self->ReadHeader();
     });
   }
@@ -150,8 +185,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Router& router_;
   const HttpServerOptions& options_;
+  const std::atomic<bool>& draining_;
   bool keep_alive_ = true;
   bool lingering_ = false;
+  bool idle_ = false;  // waiting for the next request's header
+  bool head_ = false;
   unsigned version_ = 11;
   std::vector<char> discard_;
 };
@@ -166,12 +204,24 @@ struct HttpServer::Impl {
   void Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
-        if (ec == net::error::operation_aborted) return;
-        spdlog::warn("accept failed: {}", ec.message());
-      } else {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), router, options)->Start();
+        if (ec == net::error::operation_aborted || draining) return;
+        // Out of file descriptors and the like: retrying at once would spin
+        // an I/O thread at 100%; back off briefly instead.
+        spdlog::warn("accept failed: {}; retrying in 100 ms", ec.message());
+        accept_backoff.expires_after(std::chrono::milliseconds(100));
+        accept_backoff.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec && acceptor.is_open()) Accept();
+        });
+        return;
       }
+      socket.set_option(tcp::no_delay(true), ec);
+      auto session = std::make_shared<Session>(std::move(socket), router, options, draining);
+      {
+        std::lock_guard lock(sessions_mu);
+        std::erase_if(sessions, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+        sessions.push_back(session);
+      }
+      session->Start();
       if (acceptor.is_open()) Accept();
     });
   }
@@ -182,6 +232,10 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor;
   net::thread_pool blocking;
   std::vector<std::thread> threads;
+  net::steady_timer accept_backoff{ioc};
+  std::atomic<bool> draining = false;
+  std::mutex sessions_mu;
+  std::vector<std::weak_ptr<Session>> sessions;  // guarded by sessions_mu
   bool stopped = false;
 };
 
@@ -244,10 +298,34 @@ void HttpServer::RunBlocking(std::function<void()> fn) { net::post(impl_->blocki
 void HttpServer::Stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
+  impl_->draining = true;
   net::post(impl_->ioc, [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
+    impl_->accept_backoff.cancel();
   });
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(impl_->sessions_mu);
+    for (auto& w : impl_->sessions) {
+      if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->Drain();
+  live.clear();
+  // Let answers already produced (e.g. for batches the pipeline committed on
+  // its way down) reach their clients; a client that stops reading cannot
+  // hold shutdown for longer than the grace period.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool any = false;
+    {
+      std::lock_guard lock(impl_->sessions_mu);
+      for (auto& w : impl_->sessions) any |= !w.expired();
+    }
+    if (!any) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->blocking.join();

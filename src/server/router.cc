@@ -17,6 +17,15 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   return parts;
 }
 
+// Metrics label for a method: a fixed set, so arbitrary method tokens from
+// unauthenticated clients cannot create unbounded series.
+std::string MethodLabel(const std::string& m) {
+  for (const char* known : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
+    if (m == known) return m;
+  }
+  return "other";
+}
+
 }  // namespace
 
 void Router::Add(std::string method, std::string pattern, unsigned required_scope, Handler handler) {
@@ -55,15 +64,15 @@ void Router::Dispatch(HttpRequest request, Responder respond) {
     if (!allowed.empty()) allowed += ", ";
     allowed += r.method;
   }
-  std::string method = request.method;
+  std::string method = MethodLabel(request.method);
   if (found == nullptr) {
     HttpResponse resp;
     if (allowed.empty()) {
-      resp = ErrorResponse(core::Error::NotFound(fmt::format("no such endpoint: {} {}", method, request.path)));
+      resp = ErrorResponse(core::Error::NotFound(fmt::format("no such endpoint: {} {}", request.method, request.path)));
       metrics_.ObserveRequest("unmatched", method, resp.status);
     } else {
       resp = ErrorResponse(core::Error(core::ErrorCode::kInvalidArgument,
-                                       fmt::format("method {} not allowed on {}", method, request.path)));
+                                       fmt::format("method {} not allowed on {}", request.method, request.path)));
       resp.status = 405;
       resp.headers.emplace_back("Allow", allowed);
       metrics_.ObserveRequest("unmatched", method, resp.status);

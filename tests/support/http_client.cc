@@ -66,6 +66,7 @@ core::Result<ClientResponse> HttpClient::Request(const std::string& method, cons
     if (!ec) {
       http::response_parser<http::string_body> parser;
       parser.body_limit(1ULL << 30);
+      parser.skip(method == "HEAD");  // a HEAD answer announces a length but sends no body
       http::read(impl_->socket, impl_->buffer, parser, ec);
       if (!ec) res = parser.release();
     }

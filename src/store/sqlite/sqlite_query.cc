@@ -2,12 +2,18 @@
 // pooled SQLITE_OPEN_READONLY connection.
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include <array>
 #include <cstring>
 
 #include "store/sqlite/sqlite_store.h"
 
 namespace tally::store {
+namespace {
+constexpr std::chrono::seconds kQueryTimeLimit{30};
+}  // namespace
+
 namespace sqlite {
 namespace {
 
@@ -105,6 +111,21 @@ Result<QueryResult> SqliteStore::Query(const std::string& sql, std::int64_t max_
     return std::unexpected(core::Error::InvalidArgument(std::string(kReadOnlyMessage)));
   }
 
+  // A runaway query (a recursive CTE, a cross join) must not hold a reader
+  // and a server thread forever: SQLite calls this every 10k VM steps and
+  // interrupts the statement past the deadline.
+  struct Deadline {
+    std::chrono::steady_clock::time_point at;
+    static int Check(void* self) {
+      return std::chrono::steady_clock::now() > static_cast<Deadline*>(self)->at ? 1 : 0;
+    }
+  } deadline{std::chrono::steady_clock::now() + kQueryTimeLimit};
+  sqlite3_progress_handler(db, 10'000, &Deadline::Check, &deadline);
+  struct ClearHandler {
+    sqlite3* db;
+    ~ClearHandler() { sqlite3_progress_handler(db, 0, nullptr, nullptr); }
+  } clear_handler{db};
+
   QueryResult result;
   int columns = sqlite3_column_count(stmt.get());
   result.columns.reserve(columns);
@@ -113,6 +134,10 @@ Result<QueryResult> SqliteStore::Query(const std::string& sql, std::int64_t max_
     rc = stmt.Step();
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) {
+      if ((rc & 0xff) == SQLITE_INTERRUPT) {
+        return std::unexpected(core::Error::InvalidArgument(fmt::format(
+            "sql: query stopped after {} s (the limit for one query)", kQueryTimeLimit.count())));
+      }
       if ((rc & 0xff) == SQLITE_ERROR) {
         return std::unexpected(
             core::Error::InvalidArgument(fmt::format("sql: {}", sqlite3_errmsg(db))));

@@ -267,5 +267,47 @@ TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
   EXPECT_EQ(StoredCalls(), 50);
 }
 
+
+TEST_F(ServerTest, HeadAnswersWithHeadersOnlyAndKeepsTheConnectionUsable) {
+  auto c = Client(admin_);
+  auto head = c.Request("HEAD", "/healthz");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_TRUE(head->body.empty());
+  auto get = c.Get("/healthz");  // same connection: must not read a stray body
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 200);
+  EXPECT_NE(get->body.find("ok"), std::string::npos);
+}
+
+TEST_F(ServerTest, BearerSchemeIsCaseInsensitive) {
+  auto c = Client("");
+  auto r = c.Request("GET", "/v1/products", "", "application/json", {{"Authorization", "bearer " + admin_}});
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ServerTest, OversizedHeadersGet431) {
+  auto c = Client(admin_);
+  auto r = c.Request("GET", "/v1/products", "", "application/json", {{"X-Big", std::string(20000, 'a')}});
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->status, 431);
+}
+
+TEST_F(ServerTest, ShutdownAnswersRequestsCommittedOnTheWayDown) {
+  faulty_->CloseGate();
+  auto pending = std::async(std::launch::async, [&] { return Client(admin_).Post("/v1/events/llm_calls", Call("a")); });
+  faulty_->WaitForAppends(1);
+  std::thread stopper([&] {
+    pipeline_->Stop();  // waits for the held commit
+    http_->Stop();
+  });
+  faulty_->OpenGate();
+  stopper.join();
+  auto r = pending.get();
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->status, 200) << "a committed batch must be acknowledged, not reset";
+  EXPECT_EQ(StoredCalls(), 1);
+}
+
 }  // namespace
 }  // namespace tally::server
