@@ -7,18 +7,18 @@
 
 namespace tally::testing {
 
-inline model::LlmCall MakeCall(const std::string& id, std::int64_t cost_micros = 1000,
+inline model::LlmCall MakeCall(std::string id, std::int64_t cost_micros = 1'234,
                                std::int64_t time_us = 1'772'366'400'000'000) {  // 2026-03-01T12:00:00Z
   model::LlmCall c;
-  c.event_id = id;
+  c.event_id = std::move(id);
   c.time = core::FromMicros(time_us);
   c.agent_id = "kev";
-  c.model = "gpt-4o";
-  c.provider = "openai";
-  c.input_tokens = 100;
-  c.output_tokens = 20;
+  c.model = "claude-opus-4-6";
+  c.provider = "anthropic";
+  c.input_tokens = 1000;
+  c.output_tokens = 200;
   c.cost_usd = core::Money::FromMicros(cost_micros);
-  c.latency_ms = 250;
+  c.latency_ms = 850;
   return c;
 }
 

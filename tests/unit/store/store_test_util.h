@@ -10,6 +10,7 @@
 #include "model/entities.h"
 #include "model/event.h"
 #include "store/store.h"
+#include "support/events.h"
 
 namespace tally::store::testing {
 
@@ -20,19 +21,10 @@ inline core::Timestamp At(std::int64_t offset_us) {
   return core::FromMicros(kBaseMicros + offset_us);
 }
 
+// One valid LLM call at At(offset_us); shared with the pipeline and server tests.
 inline model::LlmCall MakeLlmCall(std::string event_id, std::int64_t cost_micros = 1'234,
                                   std::int64_t offset_us = 0) {
-  model::LlmCall e;
-  e.event_id = std::move(event_id);
-  e.time = At(offset_us);
-  e.agent_id = "kev";
-  e.model = "claude-opus-4-6";
-  e.provider = "anthropic";
-  e.input_tokens = 1000;
-  e.output_tokens = 200;
-  e.cost_usd = core::Money::FromMicros(cost_micros);
-  e.latency_ms = 850;
-  return e;
+  return tally::testing::MakeCall(std::move(event_id), cost_micros, kBaseMicros + offset_us);
 }
 
 inline model::TaskEvent MakeTask(std::string event_id) {
