@@ -10,9 +10,6 @@
 #include "store/sqlite/sqlite_store.h"
 
 namespace tally::store {
-namespace {
-constexpr std::chrono::seconds kQueryTimeLimit{30};
-}  // namespace
 
 namespace sqlite {
 namespace {
@@ -119,7 +116,7 @@ Result<QueryResult> SqliteStore::Query(const std::string& sql, std::int64_t max_
     static int Check(void* self) {
       return std::chrono::steady_clock::now() > static_cast<Deadline*>(self)->at ? 1 : 0;
     }
-  } deadline{std::chrono::steady_clock::now() + kQueryTimeLimit};
+  } deadline{std::chrono::steady_clock::now() + options_.query_time_limit};
   sqlite3_progress_handler(db, 10'000, &Deadline::Check, &deadline);
   struct ClearHandler {
     sqlite3* db;
@@ -136,7 +133,7 @@ Result<QueryResult> SqliteStore::Query(const std::string& sql, std::int64_t max_
     if (rc != SQLITE_ROW) {
       if ((rc & 0xff) == SQLITE_INTERRUPT) {
         return std::unexpected(core::Error::InvalidArgument(fmt::format(
-            "sql: query stopped after {} s (the limit for one query)", kQueryTimeLimit.count())));
+            "sql: query stopped after {} ms (the limit for one query)", options_.query_time_limit.count())));
       }
       if ((rc & 0xff) == SQLITE_ERROR) {
         return std::unexpected(

@@ -18,6 +18,8 @@
 // they would change the pooled connection rather than the data.
 #pragma once
 
+#include <chrono>
+
 #include <array>
 #include <condition_variable>
 #include <functional>
@@ -46,6 +48,9 @@ class SqliteStore final : public Store {
     // Upper bound on pooled read connections (each has its own page cache,
     // 16 MiB at most); more concurrent readers wait for a free one.
     int max_readers = 4;
+    // Query stops a statement that runs longer than this (a runaway
+    // recursive CTE must not hold a reader and a server thread forever).
+    std::chrono::milliseconds query_time_limit{30'000};
   };
 
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& data_dir);

@@ -207,5 +207,23 @@ TEST(SqliteStoreTest, ChecksRefuseImpossibleValuesNamingTheTable) {
       << stats.error().message();
 }
 
+
+TEST(SqliteStoreTest, QueryStopsAStatementPastItsTimeLimitAndTheReaderStaysUsable) {
+  tally::testing::TempDir tmp;
+  SqliteStore::OpenOptions options;
+  options.query_time_limit = std::chrono::milliseconds(50);
+  auto store = OpenOrDie(tmp.str(), options);
+  ASSERT_NE(store, nullptr);
+  auto runaway = store->Query(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");
+  ASSERT_FALSE(runaway);
+  EXPECT_EQ(runaway.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(runaway.error().message().find("stopped after 50 ms"), std::string::npos)
+      << runaway.error().message();
+  auto after = store->Query("SELECT 42");
+  ASSERT_TRUE(after) << after.error().ToString();
+  EXPECT_EQ(std::get<std::int64_t>(after->rows[0][0]), 42);
+}
+
 }  // namespace
 }  // namespace tally::store
