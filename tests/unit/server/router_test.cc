@@ -83,7 +83,9 @@ TEST_F(RouterTest, KeysAreStoredOnlyAsHashes) {
   ASSERT_TRUE(dump);
   for (const auto& row : dump->rows) {
     for (const auto& v : row) {
-      if (auto* s = std::get_if<std::string>(&v)) EXPECT_EQ(s->find(key->secret), std::string::npos);
+      if (auto* s = std::get_if<std::string>(&v)) {
+        EXPECT_EQ(s->find(key->secret), std::string::npos);
+      }
     }
   }
 }
