@@ -30,6 +30,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: build
+	$(BUILD)/bench/store_bench
 	$(BUILD)/bench/ingest_bench
 
 clean:
