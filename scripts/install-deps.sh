@@ -2,6 +2,7 @@
 # Installs what tally needs to build, run and test on Debian 12, and only what
 # is missing (so a second run costs a second). Safe to run repeatedly.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PACKAGES=(
   g++ cmake ninja-build ccache pkg-config make
@@ -11,6 +12,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev libsqlite3-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   sqlite3 curl
+  chromium
 )
 
 missing=()
@@ -20,7 +22,19 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# Node.js runs the UI's npm packages (uPlot, bundled at build time) and the
+# browser tests; the machine image usually has a newer one than Debian's.
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs npm); fi
+
+install_npm_packages() {
+  # Reinstall only when package-lock.json changed since the last install.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  install_npm_packages
   exit 0
 fi
 
@@ -28,4 +42,5 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "installing: ${missing[*]}"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+install_npm_packages

@@ -13,6 +13,7 @@
 #include "ingest/pipeline.h"
 #include "server/auth.h"
 #include "server/handlers.h"
+#include "server/handlers_ui.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/router.h"
@@ -75,6 +76,8 @@ int RunServe(const ServeArgs& args) {
   server::Services services{**store, pipeline, *prices, metrics, clock,
                             [&http_ptr](std::function<void()> fn) { http_ptr->RunBlocking(std::move(fn)); }};
   server::RegisterAllRoutes(router, services);
+  server::SessionStore ui_sessions(clock);
+  server::RegisterUiRoutes(router, auth, ui_sessions);
   server::HttpServer http(router, http_options);
   http_ptr = &http;
   auto port = http.Start();

@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/result.h"
+#include "dashboards/grafana_client.h"
 #include "model/price_table.h"
 #include "store/store.h"
 
@@ -63,5 +64,16 @@ struct DemoArgs {
 int RunDemoSeed(const DemoArgs& args);
 
 int RunMigrate(const core::Config& config);
+
+struct DashboardsArgs {
+  core::Config config;
+  std::string action;  // export, push
+  std::string dir;     // export target
+  std::string grafana_url;
+  std::string token;
+  std::string folder_uid = "tally";
+  dashboards::DatasourceSpec datasource;
+};
+int RunDashboards(const DashboardsArgs& args);
 
 }  // namespace tally::cli

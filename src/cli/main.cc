@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -132,6 +133,36 @@ int main(int argc, char** argv) {
     if (!ResolveConfig(demo_flags, &demo.config)) { exit_code = 2; return; }
     exit_code = tally::cli::RunDemoSeed(demo);
   });
+
+  CommonFlags dash_flags;
+  tally::cli::DashboardsArgs dash;
+  auto* dash_cmd = app.add_subcommand("dashboards", "Grafana dashboards (seed §8 hierarchy)");
+  dash_cmd->require_subcommand(1);
+  auto* dash_export = dash_cmd->add_subcommand("export", "write the dashboards as JSON files");
+  AddCommon(dash_export, &dash_flags);
+  dash_export->add_option("dir", dash.dir, "target folder")->required();
+  auto* dash_push = dash_cmd->add_subcommand("push", "create or update folder, datasource and dashboards in Grafana");
+  AddCommon(dash_push, &dash_flags);
+  dash_push->add_option("--grafana", dash.grafana_url, "Grafana base URL, e.g. http://127.0.0.1:3000")->required();
+  dash_push->add_option("--token", dash.token, "service-account token (or TALLY_GRAFANA_TOKEN)");
+  dash_push->add_option("--pg-host", dash.datasource.host, "PostgreSQL host:port as Grafana reaches it");
+  dash_push->add_option("--pg-database", dash.datasource.database, "database name");
+  dash_push->add_option("--pg-user", dash.datasource.user, "read-only user for Grafana");
+  dash_push->add_option("--pg-password", dash.datasource.password, "its password (or TALLY_GRAFANA_PG_PASSWORD)");
+  dash_push->add_flag("--timescaledb", dash.datasource.timescaledb, "the database has TimescaleDB");
+  for (auto* sub : {dash_export, dash_push}) {
+    sub->callback([&, sub] {
+      dash.action = sub->get_name();
+      if (!ResolveConfig(dash_flags, &dash.config)) { exit_code = 2; return; }
+      if (dash.token.empty()) {
+        if (const char* t = std::getenv("TALLY_GRAFANA_TOKEN")) dash.token = t;
+      }
+      if (dash.datasource.password.empty()) {
+        if (const char* p = std::getenv("TALLY_GRAFANA_PG_PASSWORD")) dash.datasource.password = p;
+      }
+      exit_code = tally::cli::RunDashboards(dash);
+    });
+  }
 
   try {
     app.parse(argc, argv);

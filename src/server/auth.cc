@@ -34,7 +34,10 @@ core::Result<Principal> Authenticator::Authenticate(std::optional<std::string_vi
     return std::unexpected(core::Error::Unauthenticated("Authorization header must be 'Bearer <api key>'"));
   }
   std::string_view secret = value.substr(kBearer.size());
-  std::string hash = core::Sha256Hex(secret);
+  return AuthenticateHash(core::Sha256Hex(secret));
+}
+
+core::Result<Principal> Authenticator::AuthenticateHash(const std::string& hash) {
   core::Timestamp now = clock_.Now();
   {
     std::lock_guard lock(mu_);

@@ -47,6 +47,8 @@ class Authenticator {
   // From an Authorization header value ("Bearer tally_..."). unauthenticated
   // when missing, malformed, unknown or revoked.
   core::Result<Principal> Authenticate(std::optional<std::string_view> authorization);
+  // By the key's SHA-256 (browser sessions keep the hash, never the key).
+  core::Result<Principal> AuthenticateHash(const std::string& secret_hash);
 
  private:
   struct CacheEntry {

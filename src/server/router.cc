@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/ids.h"
+
 namespace tally::server {
 namespace {
 
@@ -48,6 +50,27 @@ bool Router::Match(const Route& route, const std::vector<std::string_view>& part
   return true;
 }
 
+core::Result<Principal> Router::Authenticate(const HttpRequest& request) {
+  auto authorization = request.Header("authorization");
+  if (authorization || sessions_ == nullptr) return auth_.Authenticate(authorization);
+  std::string token = CookieValue(request.Header("cookie").value_or(""), kSessionCookie);
+  if (token.empty()) return auth_.Authenticate(authorization);  // the usual 401
+  auto session = sessions_->Find(token);
+  if (!session) {
+    return std::unexpected(core::Error::Unauthenticated("session expired or unknown; log in again"));
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    // SameSite=Strict already keeps other sites' forms out; the token is the
+    // second lock, for browsers or proxies that do not honour SameSite.
+    auto csrf = request.Header("x-csrf-token");
+    if (!csrf || !core::ConstantTimeEquals(*csrf, session->csrf_token)) {
+      return std::unexpected(core::Error::PermissionDenied("missing or wrong X-CSRF-Token for this session"));
+    }
+  }
+  // Re-checks the key itself so revoking it ends its browser sessions too.
+  return auth_.AuthenticateHash(session->key_hash);
+}
+
 void Router::Dispatch(HttpRequest request, Responder respond) {
   auto parts = SplitPath(request.path);
   const Route* found = nullptr;
@@ -87,7 +110,7 @@ void Router::Dispatch(HttpRequest request, Responder respond) {
   };
   auto call = std::make_shared<Call>();
   if (found->scope != kPublic) {
-    auto principal = auth_.Authenticate(request.Header("authorization"));
+    auto principal = Authenticate(request);
     if (!principal) {
       counted(ErrorResponse(principal.error()));
       return;
