@@ -31,6 +31,8 @@ test: build
 
 bench: build
 	$(BUILD)/bench/store_bench
+	$(BUILD)/bench/rollups_bench
+	$(BUILD)/bench/analytics_bench
 	$(BUILD)/bench/ingest_bench
 
 clean:

@@ -12,6 +12,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev libsqlite3-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   sqlite3 curl
+  redis-server libhiredis-dev
   chromium
 )
 

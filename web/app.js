@@ -187,70 +187,54 @@ function monthStart(us) {
 
 // ---------- pages ----------
 
+// Money as the API's exact decimal text ("47.23") to "$47.23".
+function usdText(text) {
+  const v = Number(text || 0);
+  return (v < 0 ? '-$' : '$') + Math.abs(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+const TREND_CLASS = { improving: 'up', worsening: 'down', stable: 'flat', unknown: 'flat' };
+function trendOf(metric) {
+  const word = (metric && metric.trend) || 'unknown';
+  return el('span', { class: 'trend ' + TREND_CLASS[word] }, word === 'unknown' ? '→ no prior data' :
+    (word === 'improving' ? '↑ ' : word === 'worsening' ? '↓ ' : '→ ') + word + ' vs previous 24 h');
+}
+
+// The seed §8 overview, straight from GET /v1/overview (the same numbers the
+// API gives any other client).
 async function overviewPage() {
-  const now = Date.now() * 1000;
-  const today = dayStart(now);
-  const month = monthStart(now);
-  const t1 = now - DAY_US;
-  const t0 = now - 2 * DAY_US;
-  const [todayCost, mtdCost, mtdRevenue, budgetRows, agentsRows, win, hourly, topAgents, topProducts] = await Promise.all([
-    scalar(`SELECT sum(cost_usd) FROM llm_calls WHERE time >= ${today}`),
-    scalar(`SELECT sum(cost_usd) FROM llm_calls WHERE time >= ${month}`),
-    scalar(`SELECT sum(amount_usd) FROM revenue_events WHERE time >= ${month}`),
-    sql(`SELECT sum(a.daily_budget), sum(min(coalesce(s.spent, 0), a.daily_budget)) FROM agents a
-         LEFT JOIN (SELECT agent_id, sum(cost_usd) AS spent FROM llm_calls WHERE time >= ${today} GROUP BY 1) s
-         ON s.agent_id = a.id WHERE a.daily_budget IS NOT NULL`),
-    sql(`SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM agents WHERE status = 'active'),
-         (SELECT count(DISTINCT agent_id) FROM llm_calls WHERE time >= ${t1})`),
-    sql(`SELECT sum(time >= ${t1}), sum(time >= ${t1} AND status != 'success'),
-         sum(CASE WHEN time >= ${t1} THEN latency_ms END), sum(CASE WHEN time >= ${t1} THEN cached_tokens END),
-         sum(CASE WHEN time >= ${t1} THEN input_tokens END),
-         sum(time < ${t1}), sum(time < ${t1} AND status != 'success'),
-         sum(CASE WHEN time < ${t1} THEN latency_ms END), sum(CASE WHEN time < ${t1} THEN cached_tokens END),
-         sum(CASE WHEN time < ${t1} THEN input_tokens END)
-         FROM llm_calls WHERE time >= ${t0}`),
-    sql(`SELECT time / 3600000000 * 3600, sum(cost_usd) / 1e6 FROM llm_calls WHERE time >= ${t1} GROUP BY 1`),
-    sql(`SELECT agent_id, sum(cost_usd) FROM llm_calls WHERE time >= ${today} GROUP BY 1 ORDER BY 2 DESC LIMIT 5`),
-    sql(`SELECT p.name, sum(r.amount_usd) FROM revenue_events r JOIN products p ON p.id = r.product_id
-         WHERE r.time >= ${month} GROUP BY p.id ORDER BY 2 DESC LIMIT 5`),
-  ]);
-  const [calls, errs, lat, cached, input, pcalls, perrs, plat, pcached, pinput] = win[0].map((v) => v || 0);
-  const [budgetTotal, budgetUsed] = budgetRows[0];
-  const [agentCount, activeCount, busyCount] = agentsRows[0];
+  const o = await api('GET', '/v1/overview');
+  const latency = o.avg_latency_ms && o.avg_latency_ms.value !== null ? (o.avg_latency_ms.value / 1000).toFixed(2) + ' s' : '—';
   const cards = el('div', { class: 'cards' },
-    card('LLM spend today', usd(todayCost), null, 'today-cost'),
-    card('LLM spend MTD', usd(mtdCost), null, 'mtd-cost'),
-    card('Revenue MTD (net)', usd(mtdRevenue), null, 'mtd-revenue'),
-    card('Budget used today', budgetTotal ? pct(budgetUsed / budgetTotal) : '—', null, 'budget-used'),
-    card('Active agents', `${busyCount}/${agentCount}`, el('div', { class: 'trend flat' }, `${activeCount} not paused`), 'active-agents'),
-    card('Error rate 24h', pct(ratio(errs, calls)), trend(ratio(errs, calls), ratio(perrs, pcalls), 'down'), 'error-rate'),
-    card('Avg latency 24h', calls ? (lat / calls / 1000).toFixed(2) + ' s' : '—', trend(ratio(lat, calls), ratio(plat, pcalls), 'down'), 'latency'),
-    card('Cache hit rate 24h', pct(ratio(cached, input)), trend(ratio(cached, input), ratio(pcached, pinput), 'up'), 'cache-hit'));
-  const h = buckets(t1 / 1e6, now / 1e6, 3600, hourly);
-  const maxAgent = topAgents.length ? topAgents[0][1] : 0;
-  const maxProduct = topProducts.length ? topProducts[0][1] : 0;
-  let alerts;
-  if (!state.features.alerts) {
-    alerts = el('p', { class: 'flat' }, 'Alerting is not enabled in this build.');
-  } else try {
-    const a = await api('GET', '/v1/alerts?limit=10');
-    const items = (a && (a.items || a.alerts)) || [];
-    alerts = items.length ? el('ul', {}, ...items.map((x) => el('li', {}, `${x.state || x.status || ''} ${x.summary || x.message || x.rule || ''}`)))
-      : el('p', {}, 'No alerts in the last 24 hours.');
-  } catch (e) {
-    alerts = el('p', { class: 'error' }, e.message);
-  }
+    card('LLM spend today', usdText(o.today.cost), null, 'today-cost'),
+    card('Cost MTD', usdText(o.mtd.cost), null, 'mtd-cost'),
+    card('Revenue MTD (net)', usdText(o.mtd.revenue), null, 'mtd-revenue'),
+    card('Budget used today', o.budget.used === null ? '—' : pct(o.budget.used), null, 'budget-used'),
+    card('Active agents', `${o.active_agents.active}/${o.active_agents.total}`, null, 'active-agents'),
+    card('Error rate 24h', pct(o.error_rate.value), trendOf(o.error_rate), 'error-rate'),
+    card('Avg latency 24h', latency, trendOf(o.avg_latency_ms), 'latency'),
+    card('Cache hit rate 24h', pct(o.cache_hit_rate.value), trendOf(o.cache_hit_rate), 'cache-hit'));
+  const xs = o.cost_per_hour_24h.map((h) => Date.parse(h.hour) / 1000);
+  const ys = o.cost_per_hour_24h.map((h) => Number(h.cost));
+  const agents = o.top_cost_agents_today.map((a) => [a.agent_id, Number(a.cost)]);
+  const products = o.top_revenue_products_mtd.map((p) => [p.product_name, Number(p.revenue)]);
+  const maxAgent = agents.length ? agents[0][1] : 0;
+  const maxProduct = products.length ? products[0][1] : 0;
+  const alerts = o.alerts && o.alerts.length
+    ? el('ul', {}, ...o.alerts.map((x) => el('li', {}, `${x.state || x.status || ''} ${x.summary || x.message || x.rule || ''}`)))
+    : el('p', { class: 'flat' }, state.features.alerts ? 'No alerts in the last 24 hours.' : 'Alerting is not enabled in this build.');
+  const money = (v) => '$' + v.toFixed(2);
   return [cards,
-    chart('Cost per hour, last 24 h (USD)', h.xs, [{ label: 'cost', values: h.values, fmt: (v) => '$' + v.toFixed(2) }], { fill: true }),
+    chart('Cost per hour, last 24 h (USD)', xs, [{ label: 'cost', values: ys, fmt: money }], { fill: true }),
     el('div', { class: 'grid2' },
       panel('Top cost agents (today)', table([
         { label: 'agent', key: 0 },
-        { label: 'spend', key: 1, num: true, fmt: (v) => usd(v) },
-        { label: '', render: (r) => bar(r[1], maxAgent) }], topAgents, 'top-agents')),
+        { label: 'spend', key: 1, num: true, fmt: money },
+        { label: '', render: (r) => bar(r[1], maxAgent) }], agents, 'top-agents')),
       panel('Top revenue products (MTD)', table([
         { label: 'product', key: 0 },
-        { label: 'revenue', key: 1, num: true, fmt: (v) => usd(v) },
-        { label: '', render: (r) => bar(r[1], maxProduct) }], topProducts, 'top-products'))),
+        { label: 'revenue', key: 1, num: true, fmt: money },
+        { label: '', render: (r) => bar(r[1], maxProduct) }], products, 'top-products'))),
     panel('Alerts (24 h)', alerts)];
 }
 

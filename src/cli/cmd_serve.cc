@@ -6,14 +6,19 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <thread>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "core/clock.h"
 #include "ingest/pipeline.h"
+#include "live/budget_enforcer.h"
+#include "live/memory/memory_accumulators.h"
+#include "live/redis/redis_accumulators.h"
 #include "server/auth.h"
 #include "server/handlers.h"
 #include "server/handlers_ui.h"
+#include "dashboards/grafana_client.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/router.h"
@@ -67,6 +72,54 @@ int RunServe(const ServeArgs& args) {
   observer.on_commit = [&metrics](std::int64_t, std::int64_t, double seconds, bool ok) {
     metrics.ObserveCommit(seconds, ok);
   };
+  // Live counters: rebuilt from the store before the pipeline starts (so the
+  // rebuild is exact), then written through after every commit.
+  auto calendar = live::BusinessCalendar::Create(config.time_zone);
+  if (!calendar) return Fail(calendar.error());
+  auto budget_options = live::BudgetOptionsFromConfig(config);
+  if (!budget_options) return Fail(budget_options.error());
+  // live.redis_url / TALLY_LIVE_REDIS_URL: counters and reservations in Redis,
+  // shared by every node; empty keeps them in this process.
+  std::unique_ptr<live::Accumulators> live_backend;
+  if (config.live_redis_url.empty()) {
+    live_backend = std::make_unique<live::MemoryAccumulators>(clock, *calendar);
+  } else {
+    live::redis::RedisOptions redis_options;
+    redis_options.url = config.live_redis_url;
+    redis_options.prefix = config.live_redis_prefix;
+    auto made = live::redis::RedisAccumulators::Create(clock, *calendar, redis_options);
+    if (!made) return Fail(made.error());
+    live_backend = std::move(*made);
+    spdlog::info("live counters in redis (prefix '{}')", config.live_redis_prefix);
+  }
+  live::Accumulators& live_counters = *live_backend;
+  if (auto s = live_counters.Rebuild(**store); !s) return Fail(s.error());
+  if (!config.grafana_url.empty() && !config.grafana_token.empty()) {
+    // Pauses (by an operator or by runaway detection) become annotations on
+    // the overview and agent dashboards. Rare, and possibly inside a budget
+    // check, so the HTTP call runs on its own thread.
+    budget_options->on_pause_change = [url = config.grafana_url, token = config.grafana_token, &clock](
+                                          const std::string& target, bool paused, const std::string& reason,
+                                          const std::string& actor) {
+      std::string text = fmt::format("{} {} by {}: {}", target, paused ? "paused" : "resumed", actor, reason);
+      std::thread([url, token, text, when = clock.Now(), paused] {
+        dashboards::GrafanaClient client(url, token);
+        for (const char* uid : {"tally-overview", "tally-agents"}) {
+          auto s = client.Annotate(uid, when, text, {paused ? "pause" : "resume"});
+          if (!s) spdlog::warn("grafana annotation: {}", s.error().ToString());
+        }
+      }).detach();
+    };
+  }
+  live::BudgetEnforcer budget(live_counters, **store, *prices, clock, *budget_options);
+  if (auto s = budget.Init(); !s) return Fail(s.error());
+  observer.on_committed = [&live_counters](std::span<const model::Batch* const> batches,
+                                           std::span<const store::AppendStats> stats) {
+    auto events = live::NewlyStored(batches, stats);
+    if (auto s = live_counters.Apply(events); !s) {
+      spdlog::error("live counters: {} (run `tally live rebuild`)", s.error().ToString());
+    }
+  };
   ingest::Pipeline pipeline(**store, {config.queue_events, config.group_events}, observer);
   metrics.SetQueueDepthSource([&pipeline] { return pipeline.queued_events(); });
 
@@ -75,6 +128,21 @@ int RunServe(const ServeArgs& args) {
   server::HttpServer* http_ptr = nullptr;
   server::Services services{**store, pipeline, *prices, metrics, clock,
                             [&http_ptr](std::function<void()> fn) { http_ptr->RunBlocking(std::move(fn)); }};
+  services.live = &live_counters;
+  services.budget = &budget;
+  auto sources = ingest::SourceRegistry::FromConfig(config.sources);
+  services.sources = sources.get();
+  if (!config.grafana_url.empty() && !config.grafana_token.empty()) {
+    // A new product gets its dashboard from the template right away; a
+    // Grafana that is down costs a log line, never the product's creation.
+    services.on_product_created = [url = config.grafana_url, token = config.grafana_token](const model::Product& p) {
+      dashboards::GrafanaClient client(url, token);
+      auto built = dashboards::BuildDashboards({p});
+      auto status = client.EnsureFolder("tally", "tally");
+      if (status) status = client.UpsertDashboard(built.back(), "tally");
+      if (!status) spdlog::warn("grafana: dashboard for product {}: {}", p.id, status.error().ToString());
+    };
+  }
   server::RegisterAllRoutes(router, services);
   server::SessionStore ui_sessions(clock);
   server::RegisterUiRoutes(router, auth, ui_sessions);

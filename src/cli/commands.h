@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,5 +76,36 @@ struct DashboardsArgs {
   dashboards::DatasourceSpec datasource;
 };
 int RunDashboards(const DashboardsArgs& args);
+
+// `tally kpi | pnl | roi` [--from D] [--to D] [--product X] [--agent A]
+// [--allocation R] [--granularity G] [--json] (cmd_analytics.cc).
+struct AnalyticsArgs {
+  core::Config config;
+  std::string command;                        // kpi, pnl, roi
+  std::map<std::string, std::string> params;  // as the /v1 query parameters
+  bool json = false;
+};
+int RunAnalytics(const AnalyticsArgs& args);
+// `tally rollups rebuild`.
+int RunRollupsRebuild(const core::Config& config);
+
+// `tally parked list [--all] | replay` (cmd_parked.cc).
+struct ParkedArgs {
+  core::Config config;
+  std::string action;  // list, replay
+  bool all = false;    // list replayed deliveries too
+};
+int RunParked(const ParkedArgs& args);
+
+// `tally mappings list | add --provider P --external-id X --product UUID [--channel UUID]`.
+struct MappingsArgs {
+  core::Config config;
+  std::string action;  // list, add
+  std::string provider;
+  std::string external_id;
+  std::string product_id;
+  std::string channel_id;
+};
+int RunMappings(const MappingsArgs& args);
 
 }  // namespace tally::cli

@@ -134,6 +134,74 @@ int main(int argc, char** argv) {
     exit_code = tally::cli::RunDemoSeed(demo);
   });
 
+  CommonFlags parked_flags;
+  tally::cli::ParkedArgs parked;
+  auto* parked_cmd = app.add_subcommand("parked", "webhooks waiting for a product mapping");
+  parked_cmd->require_subcommand(1);
+  auto* parked_list = parked_cmd->add_subcommand("list", "list parked deliveries and why");
+  AddCommon(parked_list, &parked_flags);
+  parked_list->add_flag("--all", parked.all, "include replayed ones");
+  auto* parked_replay = parked_cmd->add_subcommand("replay", "retry every parked delivery");
+  AddCommon(parked_replay, &parked_flags);
+  for (auto* sub : {parked_list, parked_replay}) {
+    sub->callback([&, sub] {
+      parked.action = sub->get_name();
+      if (!ResolveConfig(parked_flags, &parked.config)) { exit_code = 2; return; }
+      exit_code = tally::cli::RunParked(parked);
+    });
+  }
+
+  CommonFlags mappings_flags;
+  tally::cli::MappingsArgs mappings;
+  auto* mappings_cmd = app.add_subcommand("mappings", "provider ids -> products (replays parked webhooks)");
+  mappings_cmd->require_subcommand(1);
+  auto* mappings_list = mappings_cmd->add_subcommand("list", "list mappings");
+  AddCommon(mappings_list, &mappings_flags);
+  auto* mappings_add = mappings_cmd->add_subcommand("add", "add or replace a mapping");
+  AddCommon(mappings_add, &mappings_flags);
+  mappings_add->add_option("--provider", mappings.provider, "stripe, ...")->required();
+  mappings_add->add_option("--external-id", mappings.external_id, "price/product/variant id, or *")->required();
+  mappings_add->add_option("--product", mappings.product_id, "tally product UUID")->required();
+  mappings_add->add_option("--channel", mappings.channel_id, "tally revenue channel UUID");
+  for (auto* sub : {mappings_list, mappings_add}) {
+    sub->callback([&, sub] {
+      mappings.action = sub->get_name();
+      if (!ResolveConfig(mappings_flags, &mappings.config)) { exit_code = 2; return; }
+      exit_code = tally::cli::RunMappings(mappings);
+    });
+  }
+
+  // Analytics: kpi, pnl, roi share their flags (the /v1 query parameters).
+  CommonFlags analytics_flags;
+  tally::cli::AnalyticsArgs analytics;
+  std::map<std::string, std::string> analytics_opts;
+  for (const char* name : {"kpi", "pnl", "roi"}) {
+    auto* cmd = app.add_subcommand(name, std::string(name) == "kpi"   ? "KPIs against their targets"
+                                         : std::string(name) == "pnl" ? "per-product P&L"
+                                                                      : "ROI per product and per agent");
+    AddCommon(cmd, &analytics_flags);
+    for (const char* opt : {"from", "to", "product", "agent", "allocation", "granularity"}) {
+      cmd->add_option(std::string("--") + opt, analytics_opts[opt], opt);
+    }
+    cmd->add_flag("--json", analytics.json, "print JSON instead of tables");
+    cmd->callback([&, cmd] {
+      analytics.command = cmd->get_name();
+      analytics.params = analytics_opts;
+      if (!ResolveConfig(analytics_flags, &analytics.config)) { exit_code = 2; return; }
+      exit_code = tally::cli::RunAnalytics(analytics);
+    });
+  }
+  CommonFlags rollups_flags;
+  auto* rollups_cmd = app.add_subcommand("rollups", "derived aggregates");
+  rollups_cmd->require_subcommand(1);
+  auto* rollups_rebuild = rollups_cmd->add_subcommand("rebuild", "recompute every rollup from raw events");
+  AddCommon(rollups_rebuild, &rollups_flags);
+  rollups_rebuild->callback([&] {
+    Config config;
+    if (!ResolveConfig(rollups_flags, &config)) { exit_code = 2; return; }
+    exit_code = tally::cli::RunRollupsRebuild(config);
+  });
+
   CommonFlags dash_flags;
   tally::cli::DashboardsArgs dash;
   auto* dash_cmd = app.add_subcommand("dashboards", "Grafana dashboards (seed §8 hierarchy)");

@@ -57,6 +57,30 @@ Status LoadConfigFile(const std::string& path, Config* config) {
       else if (name == "pipeline.group_events") s = num(&config->group_events);
       else if (name == "pricing.price_table") s = str(&config->price_table);
       else if (name == "log.level") s = str(&config->log_level);
+      else if (name == "grafana.url") s = str(&config->grafana_url);
+      else if (name == "grafana.token") s = str(&config->grafana_token);
+      else if (name == "business.time_zone") s = str(&config->time_zone);
+      else if (name == "budget.reservation_ttl_seconds") s = num(&config->budget_reservation_ttl_seconds);
+      else if (name == "budget.runaway_usd_per_min") s = str(&config->budget_runaway_usd_per_min);
+      else if (name == "budget.runaway_multiple") s = num(&config->budget_runaway_multiple);
+      else if (name == "budget.runaway_floor_usd_per_min") s = str(&config->budget_runaway_floor_usd_per_min);
+      else if (name == "budget.unknown_model_usd_per_mtok") s = str(&config->budget_unknown_model_usd_per_mtok);
+      else if (name == "live.redis_url") s = str(&config->live_redis_url);
+      else if (name == "live.redis_prefix") s = str(&config->live_redis_prefix);
+      else if (IsSourcesSection(section_name)) {
+        // Source settings take a string, a number (as text) or an array of strings.
+        std::vector<std::string> values;
+        if (auto v = node.value<std::string>()) values.push_back(*v);
+        else if (node.is_number()) values.push_back(node.is_integer() ? std::to_string(*node.value<std::int64_t>())
+                                                                     : fmt::format("{}", *node.value<double>()));
+        else if (const toml::array* arr = node.as_array()) {
+          for (auto&& item : *arr) {
+            if (auto v = item.value<std::string>()) values.push_back(*v);
+            else return std::unexpected(Error::InvalidArgument(fmt::format("config {}: {} must hold strings", path, name)));
+          }
+        }
+        s = LoadSourcesKey(path, name, values, &config->sources);
+      }
       else return std::unexpected(Error::InvalidArgument(fmt::format("config {}: unknown key '{}'", path, name)));
       if (!s) return s;
     }
@@ -69,6 +93,10 @@ Status ApplyEnvironment(Config* config) {
   if (const char* v = std::getenv("TALLY_DATA")) config->data_dir = v;
   if (const char* v = std::getenv("TALLY_PRICE_TABLE")) config->price_table = v;
   if (const char* v = std::getenv("TALLY_LOG_LEVEL")) config->log_level = v;
+  if (const char* v = std::getenv("TALLY_GRAFANA_URL")) config->grafana_url = v;
+  if (const char* v = std::getenv("TALLY_GRAFANA_TOKEN")) config->grafana_token = v;
+  if (const char* v = std::getenv("TALLY_TIME_ZONE")) config->time_zone = v;
+  if (const char* v = std::getenv("TALLY_LIVE_REDIS_URL")) config->live_redis_url = v;
   if (const char* v = std::getenv("TALLY_MAX_BODY_BYTES")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_MAX_BODY_BYTES", v, &config->max_body_bytes));
   if (const char* v = std::getenv("TALLY_QUEUE_EVENTS")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_QUEUE_EVENTS", v, &config->queue_events));
   if (const char* v = std::getenv("TALLY_GROUP_EVENTS")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_GROUP_EVENTS", v, &config->group_events));
@@ -77,6 +105,7 @@ Status ApplyEnvironment(Config* config) {
     TALLY_RETURN_IF_ERROR(ReadInt("TALLY_IO_THREADS", v, &t));
     config->io_threads = static_cast<int>(t);
   }
+  TALLY_RETURN_IF_ERROR(ApplySourcesEnvironment(&config->sources));
   return OkStatus();
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/config_sources.h"
 #include "core/result.h"
 
 namespace tally::core {
@@ -36,8 +37,44 @@ struct Config {
   // load over the built-in defaults. Empty: built-in table only.
   std::string price_table;
 
+  // [grafana] url, token: when both are set, `tally serve` pushes a new
+  // product's dashboard to Grafana as soon as the product is created (the
+  // rest of the hierarchy with `tally dashboards push`). Env TALLY_GRAFANA_URL,
+  // TALLY_GRAFANA_TOKEN.
+  std::string grafana_url;
+  std::string grafana_token;
+
   // [log] level: trace, debug, info, warn, error.
   std::string log_level = "info";
+
+  // [business] time_zone: IANA zone where business days and months start
+  // (budget resets, "today" counters). Default UTC.
+  std::string time_zone = "UTC";
+
+  // [budget] Budget checks (src/live/budget_enforcer.h). Money as decimal
+  // text, exact. reservation_ttl_seconds: an unsettled reservation lapses
+  // after it (longer holds budget for crashed callers, shorter may free it
+  // before a slow call's record arrives). runaway_usd_per_min: absolute
+  // velocity that trips runaway ("0" disables it); runaway_multiple x the
+  // rolling-hour average trips it too, above runaway_floor_usd_per_min.
+  // unknown_model_usd_per_mtok: rate for models missing from the price
+  // table; empty refuses such checks (never priced at zero).
+  std::int64_t budget_reservation_ttl_seconds = 300;
+  std::string budget_runaway_usd_per_min = "5";
+  std::int64_t budget_runaway_multiple = 3;
+  std::string budget_runaway_floor_usd_per_min = "0.10";
+  std::string budget_unknown_model_usd_per_mtok;
+
+  // [live] redis_url: Redis for the live counters and budget reservations,
+  // shared by every node (redis://host:port/db); empty keeps them in memory.
+  // redis_prefix: key prefix (docs/redis-keys.md). Env TALLY_LIVE_REDIS_URL.
+  std::string live_redis_url;
+  std::string live_redis_prefix = "dash";
+
+  // [stripe], [lemonsqueezy], [gumroad], [github], [litellm], [currency]:
+  // webhook secrets, the LiteLLM agent rule and exchange rates
+  // (core/config_sources.h).
+  SourcesConfig sources;
 };
 
 // Reads a TOML file over the defaults in *config. Unknown keys are errors

@@ -93,7 +93,7 @@ void Pipeline::CommitGroup(std::vector<Item>& group) {
     observer_.on_commit(events, static_cast<std::int64_t>(batches.size()), seconds, result.has_value());
   }
   if (result) {
-    if (observer_.on_committed) observer_.on_committed(batches);
+    if (observer_.on_committed) observer_.on_committed(batches, *result);
     for (size_t i = 0; i < group.size(); ++i) group[i].done((*result)[i]);
     return;
   }

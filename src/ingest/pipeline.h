@@ -38,8 +38,11 @@ struct PipelineOptions {
 // Observations for metrics; all optional. Called on the writer thread.
 struct PipelineObserver {
   std::function<void(std::int64_t events, std::int64_t batches, double commit_seconds, bool ok)> on_commit;
-  // Called after a successful commit with the committed batches (live counters hook here).
-  std::function<void(std::span<const model::Batch* const>)> on_committed;
+  // Called after a successful commit with the committed batches and their
+  // stats, one per batch (live counters hook here and skip each batch's
+  // duplicate_indexes, which were not stored).
+  std::function<void(std::span<const model::Batch* const>, std::span<const store::AppendStats>)>
+      on_committed;
 };
 
 class Pipeline {

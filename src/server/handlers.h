@@ -8,6 +8,9 @@
 
 #include "core/clock.h"
 #include "ingest/pipeline.h"
+#include "ingest/sources/source_registry.h"
+#include "live/accumulators.h"
+#include "live/budget_enforcer.h"
 #include "model/price_table.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -24,6 +27,15 @@ struct Services {
   const core::Clock& clock;
   // Runs a blocking task (a store call) off the I/O threads.
   std::function<void(std::function<void()>)> run_blocking;
+  // Live counters and budgets (src/live); null: their routes are not served.
+  live::Accumulators* live = nullptr;
+  live::BudgetEnforcer* budget = nullptr;
+  // Webhook and callback sources (src/ingest/sources); null: /webhooks/*,
+  // /v1/integrations/*, /v1/parked and /v1/mappings are not served.
+  const ingest::SourceRegistry* sources = nullptr;
+  // Called (on the blocking pool) after a product is created, e.g. to give it
+  // its Grafana dashboard. Empty: nothing happens.
+  std::function<void(const model::Product&)> on_product_created;
 };
 
 // {"columns": [...], "rows": [[...], ...]}; shared by /v1/sql and `tally sql --json`.
@@ -33,12 +45,21 @@ void RegisterHealthRoutes(Router& router, Services& services);
 void RegisterEventRoutes(Router& router, Services& services);
 void RegisterEntityRoutes(Router& router, Services& services);
 void RegisterSqlRoutes(Router& router, Services& services);
+// /v1/kpis, /v1/pnl, /v1/roi/*, /v1/overview, /v1/{agents,products}/{id}/stats.
+void RegisterAnalyticsRoutes(Router& router, Services& services);
+// /v1/budget/*, /v1/live, pause/resume of agents and the factory.
+void RegisterBudgetRoutes(Router& router, Services& services);
+// POST /webhooks/stripe, /v1/parked, /v1/mappings (handlers_webhooks.cc).
+void RegisterWebhookRoutes(Router& router, Services& services);
 
 inline void RegisterAllRoutes(Router& router, Services& services) {
   RegisterHealthRoutes(router, services);
   RegisterEventRoutes(router, services);
   RegisterEntityRoutes(router, services);
   RegisterSqlRoutes(router, services);
+  RegisterAnalyticsRoutes(router, services);
+  RegisterBudgetRoutes(router, services);
+  RegisterWebhookRoutes(router, services);
 }
 
 }  // namespace tally::server

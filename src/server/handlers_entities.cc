@@ -95,6 +95,9 @@ HttpResponse Write(Services& s, const Call& call, WriteMode mode) {
     }
   }
   if (auto put = Ops::Put(s.store, *parsed); !put) return ErrorResponse(put.error());
+  if constexpr (std::is_same_v<typename Ops::T, model::Product>) {
+    if (status == 201 && s.on_product_created) s.on_product_created(*parsed);
+  }
   return JsonResponse(status, model::ToJson(*parsed));
 }
 

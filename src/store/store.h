@@ -14,6 +14,7 @@
 // writer thread anyway).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -26,6 +27,8 @@
 #include "core/time.h"
 #include "model/entities.h"
 #include "model/event.h"
+#include "store/parked.h"
+#include "store/rollups.h"
 
 namespace tally::store {
 
@@ -35,6 +38,36 @@ using core::Status;
 struct AppendStats {
   std::int64_t accepted = 0;    // newly stored events
   std::int64_t duplicates = 0;  // already stored (or repeated within the call)
+  // Positions in the batch of the duplicates, ascending, so consumers after
+  // the commit (live counters) skip exactly the events that were not stored.
+  std::vector<std::int64_t> duplicate_indexes;
+};
+
+// Live-counter rebuild reads (src/live): sums over fixed time buckets, so a
+// rebuild transfers a bounded number of rows however many events there are.
+// bucket_start is a multiple of the bucket width since the epoch (UTC).
+struct LlmSpendBucket {
+  std::string agent_id;
+  core::Timestamp bucket_start;
+  std::int64_t cost_micros = 0;  // sum of cost_usd, micro-USD
+  std::int64_t calls = 0;
+  std::int64_t errors = 0;  // calls with status other than success
+};
+struct RevenueBucket {
+  std::string product_id;
+  core::Timestamp bucket_start;
+  std::int64_t amount_micros = 0;  // net: refunds are negative; rows without amount skipped
+};
+
+// A kill-switch change (pause or resume), also written to the audit log.
+// target is "factory" or an agent id.
+inline constexpr const char* kFactoryTarget = "factory";
+struct KillSwitchChange {
+  std::string target;
+  bool paused = false;
+  std::string reason;
+  std::string actor;  // who: an API key id, "cli", "tally:runaway"
+  core::Timestamp at;
 };
 
 // Scopes are a bit set: an admin key may do everything.
@@ -94,6 +127,50 @@ class Store {
   // One read-only SQL statement; invalid_argument for a write or bad SQL.
   // At most max_rows rows are returned.
   virtual Result<QueryResult> Query(const std::string& sql, std::int64_t max_rows = 10'000) = 0;
+
+  // Live counters (src/live). LLM spend per agent and revenue per product
+  // with time >= since, summed per bucket of `bucket` width; ordered by id,
+  // then bucket.
+  virtual Result<std::vector<LlmSpendBucket>> LlmSpendSince(core::Timestamp since,
+                                                            std::chrono::seconds bucket) = 0;
+  virtual Result<std::vector<RevenueBucket>> RevenueSince(core::Timestamp since,
+                                                          std::chrono::seconds bucket) = 0;
+  // Kill switches: persists the state (agents.status for an agent, the
+  // factory row otherwise) and an audit_log row in one transaction.
+  // not_found for an unknown agent.
+  virtual Status SetKillSwitch(const KillSwitchChange& change) = 0;
+  // The factory switch's last change; nullopt when never set.
+  virtual Result<std::optional<KillSwitchChange>> GetFactoryKillSwitch() = 0;
+
+  // Product mappings and parked webhooks (store/parked.h).
+  // Every mapping of a provider, ordered by external_id.
+  virtual Result<std::vector<ProductMapping>> ListMappings(const std::string& provider) = 0;
+  // Parks `parked` unless, under the write lock, `resolve` now maps it (a
+  // mapping was added since the caller looked): then its events are stored
+  // instead. Idempotent on (provider, provider_event_id). One transaction.
+  virtual Result<ParkOutcome> ParkEvent(const ParkedEvent& parked, const ParkedResolver& resolve) = 0;
+  // Parked events, oldest first; replayed ones too when include_replayed.
+  virtual Result<std::vector<ParkedEvent>> ListParked(bool include_replayed) = 0;
+  // Creates or replaces the mapping (provider, external_id) and replays every
+  // parked event of that provider through `resolve`, in ONE transaction: the
+  // mapping, the released events and the replayed marks commit together.
+  // conflict when product_id or channel_id does not exist.
+  virtual Result<ReplayStats> PutMappingAndReplay(const ProductMapping& mapping,
+                                                  const ParkedResolver& resolve) = 0;
+  // Replays every parked event of every provider (after a config change,
+  // e.g. a new exchange rate). One transaction; `now` marks replayed rows.
+  virtual Result<ReplayStats> ReplayParked(const ParkedResolver& resolve, core::Timestamp now) = 0;
+
+  // Rollups (store/rollups.h). Every row with bucket in [from, to) of the
+  // rollups named in `kinds` (RollupKind bits); the others stay empty.
+  virtual Result<RollupSet> ReadRollups(core::Timestamp from, core::Timestamp to,
+                                        unsigned kinds) = 0;
+  // Recomputes every rollup from the raw events in one transaction (`tally
+  // rollups rebuild`); readers see the old rollups until it commits.
+  virtual Status RebuildRollups() = 0;
+  // subscription_start / subscription_cancel events with time < to, ordered
+  // by time then event_id (MRR and churn follow subscriptions per customer).
+  virtual Result<std::vector<SubscriptionEventRow>> ListSubscriptionEvents(core::Timestamp to) = 0;
 };
 
 }  // namespace tally::store

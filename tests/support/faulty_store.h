@@ -98,6 +98,45 @@ class FaultyStore : public store::Store {
   core::Result<store::QueryResult> Query(const std::string& sql, std::int64_t max_rows) override {
     return inner_.Query(sql, max_rows);
   }
+  core::Result<std::vector<store::LlmSpendBucket>> LlmSpendSince(core::Timestamp since,
+                                                                 std::chrono::seconds bucket) override {
+    return inner_.LlmSpendSince(since, bucket);
+  }
+  core::Result<std::vector<store::RevenueBucket>> RevenueSince(core::Timestamp since,
+                                                               std::chrono::seconds bucket) override {
+    return inner_.RevenueSince(since, bucket);
+  }
+  core::Status SetKillSwitch(const store::KillSwitchChange& c) override { return inner_.SetKillSwitch(c); }
+  core::Result<std::optional<store::KillSwitchChange>> GetFactoryKillSwitch() override {
+    return inner_.GetFactoryKillSwitch();
+  }
+  core::Result<std::vector<store::ProductMapping>> ListMappings(const std::string& provider) override {
+    return inner_.ListMappings(provider);
+  }
+  core::Result<store::ParkOutcome> ParkEvent(const store::ParkedEvent& p,
+                                             const store::ParkedResolver& resolve) override {
+    return inner_.ParkEvent(p, resolve);
+  }
+  core::Result<std::vector<store::ParkedEvent>> ListParked(bool include_replayed) override {
+    return inner_.ListParked(include_replayed);
+  }
+  core::Result<store::ReplayStats> PutMappingAndReplay(const store::ProductMapping& m,
+                                                       const store::ParkedResolver& resolve) override {
+    return inner_.PutMappingAndReplay(m, resolve);
+  }
+  core::Result<store::ReplayStats> ReplayParked(const store::ParkedResolver& resolve,
+                                                core::Timestamp now) override {
+    return inner_.ReplayParked(resolve, now);
+  }
+  core::Result<store::RollupSet> ReadRollups(core::Timestamp from, core::Timestamp to,
+                                             unsigned kinds) override {
+    return inner_.ReadRollups(from, to, kinds);
+  }
+  core::Status RebuildRollups() override { return inner_.RebuildRollups(); }
+  core::Result<std::vector<store::SubscriptionEventRow>> ListSubscriptionEvents(
+      core::Timestamp to) override {
+    return inner_.ListSubscriptionEvents(to);
+  }
 
  private:
   store::Store& inner_;

@@ -109,24 +109,35 @@ Result<std::vector<AppendStats>> SqliteStore::Append(std::span<const model::Batc
   std::lock_guard lock(write_mu_);
   sqlite3* db = TALLY_TRY(Writer("append"));
   std::vector<AppendStats> stats(batches.size());
-  Status status = InWriteTransaction(db, "append", [&]() -> Status {
-    for (size_t b = 0; b < batches.size(); ++b) {
-      const model::Batch& batch = *batches[b];
-      for (size_t i = 0; i < batch.events.size(); ++i) {
-        bool inserted = false;
-        if (auto s = InsertEvent(db, batch.events[i], &inserted); !s) {
-          core::Error error = std::move(s).error();
-          return std::unexpected(
-              core::Error(error.code(), fmt::format("batch {} (source '{}') event {}: {}", b,
-                                                    batch.source, i, error.message())));
-        }
-        ++(inserted ? stats[b].accepted : stats[b].duplicates);
-      }
-    }
-    return core::OkStatus();
-  });
+  Status status = InWriteTransaction(
+      db, "append", [&]() -> Status { return AppendInTransaction(db, batches, &stats); });
   if (!status) return std::unexpected(std::move(status).error());
   return stats;
+}
+
+Status SqliteStore::AppendInTransaction(sqlite3* db, std::span<const model::Batch* const> batches,
+                                        std::vector<AppendStats>* stats_out) {
+  std::vector<AppendStats>& stats = *stats_out;
+  stats.resize(batches.size());
+  rollups_.Clear();  // leftovers of a transaction that failed before its Flush
+  for (size_t b = 0; b < batches.size(); ++b) {
+    const model::Batch& batch = *batches[b];
+    for (size_t i = 0; i < batch.events.size(); ++i) {
+      bool inserted = false;
+      if (auto s = InsertEvent(db, batch.events[i], &inserted); !s) {
+        core::Error error = std::move(s).error();
+        return std::unexpected(
+            core::Error(error.code(), fmt::format("batch {} (source '{}') event {}: {}", b,
+                                                  batch.source, i, error.message())));
+      }
+      ++(inserted ? stats[b].accepted : stats[b].duplicates);
+      if (!inserted) stats[b].duplicate_indexes.push_back(static_cast<std::int64_t>(i));
+      // Only stored rows count: a duplicate must not change any rollup.
+      if (inserted) rollups_.Add(batch.events[i]);
+    }
+  }
+  // Rollups commit with the raw rows they summarize (same transaction).
+  return rollups_.Flush(db);
 }
 
 }  // namespace tally::store

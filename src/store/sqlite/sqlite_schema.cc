@@ -5,6 +5,7 @@
 #include <array>
 #include <string_view>
 
+#include "store/sqlite/sqlite_rollup_schema.h"
 #include "store/sqlite/sqlite_statement.h"
 
 namespace tally::store::sqlite {
@@ -158,8 +159,60 @@ constexpr std::string_view kV3LeanLlmIndexes = R"sql(
 DROP INDEX IF EXISTS llm_calls_time;
 )sql";
 
+// Kill switches (src/live): the factory-wide switch (agents keep theirs in
+// agents.status) and the audit log of every pause and resume: who, when, why.
+constexpr std::string_view kV4KillSwitches = R"sql(
+CREATE TABLE kill_switches (
+  target     TEXT PRIMARY KEY,
+  paused     INTEGER NOT NULL CHECK (paused IN (0, 1)),
+  reason     TEXT NOT NULL,
+  actor      TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE audit_log (
+  id     INTEGER PRIMARY KEY,
+  time   INTEGER NOT NULL,
+  actor  TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  reason TEXT NOT NULL
+) STRICT;
+)sql";
+
+// Webhooks that cannot be mapped to a product yet are parked, never dropped
+// (store/parked.h); product_mappings says which product and channel a
+// provider's external id (price, product, variant, repository, or "*") is.
+// A parked row is unique per (provider, provider_event_id), so a provider's
+// retries of one delivery park it once.
+constexpr std::string_view kWebhookParking = R"sql(
+CREATE TABLE product_mappings (
+  provider    TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  product_id  TEXT NOT NULL REFERENCES products(id),
+  channel_id  TEXT REFERENCES revenue_channels(id),
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (provider, external_id)
+) STRICT;
+CREATE TABLE parked_events (
+  id                INTEGER PRIMARY KEY,
+  provider          TEXT NOT NULL,
+  provider_event_id TEXT NOT NULL,
+  event_type        TEXT NOT NULL,
+  reason            TEXT NOT NULL,
+  payload           TEXT NOT NULL,
+  received_at       INTEGER NOT NULL,
+  replayed_at       INTEGER,
+  UNIQUE (provider, provider_event_id)
+) STRICT;
+CREATE INDEX parked_events_pending ON parked_events (provider, id) WHERE replayed_at IS NULL;
+)sql";
+
 // Index i holds version i + 1. Append new migrations at the end only.
-constexpr std::array<std::string_view, 3> kMigrations = {kV1SeedTables, kV2ApiKeys, kV3LeanLlmIndexes};
+constexpr std::array<std::string_view, 7> kMigrations = {kV1SeedTables, kV2ApiKeys, kV3LeanLlmIndexes,
+                                                         kV4KillSwitches,
+                                                         kWebhookParking,
+                                                         kRollupsMigration,
+                                                         kAgentCostsDailyMigration};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

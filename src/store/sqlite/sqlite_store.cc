@@ -77,6 +77,7 @@ SqliteStore::~SqliteStore() {
   // Statements before their connection; sqlite3_close_v2 would defer the
   // close anyway, but this releases the file promptly.
   for (auto& stmt : insert_stmts_) stmt = Statement();
+  rollups_.ReleaseStatements();
   idle_readers_.clear();
   writer_.reset();
 }

@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/sqlite/sqlite_rollup_writer.h"
 #include "store/sqlite/sqlite_statement.h"
 #include "store/store.h"
 
@@ -95,6 +96,27 @@ class SqliteStore final : public Store {
 
   Result<QueryResult> Query(const std::string& sql, std::int64_t max_rows = 10'000) override;
 
+  Result<std::vector<LlmSpendBucket>> LlmSpendSince(core::Timestamp since,
+                                                    std::chrono::seconds bucket) override;
+  Result<std::vector<RevenueBucket>> RevenueSince(core::Timestamp since,
+                                                  std::chrono::seconds bucket) override;
+  Status SetKillSwitch(const KillSwitchChange& change) override;
+  Result<std::optional<KillSwitchChange>> GetFactoryKillSwitch() override;
+
+  // Parked webhooks and product mappings (sqlite_parked.cc).
+  Result<std::vector<ProductMapping>> ListMappings(const std::string& provider) override;
+  Result<ParkOutcome> ParkEvent(const ParkedEvent& parked, const ParkedResolver& resolve) override;
+  Result<std::vector<ParkedEvent>> ListParked(bool include_replayed) override;
+  Result<ReplayStats> PutMappingAndReplay(const ProductMapping& mapping,
+                                          const ParkedResolver& resolve) override;
+  Result<ReplayStats> ReplayParked(const ParkedResolver& resolve, core::Timestamp now) override;
+
+  // Rollups (sqlite_rollups.cc; maintained by sqlite_rollup_writer.cc).
+  Result<RollupSet> ReadRollups(core::Timestamp from, core::Timestamp to,
+                                unsigned kinds) override;
+  Status RebuildRollups() override;
+  Result<std::vector<SubscriptionEventRow>> ListSubscriptionEvents(core::Timestamp to) override;
+
  private:
   // A pooled read connection, returned to the pool when destroyed.
   class Reader {
@@ -126,6 +148,16 @@ class SqliteStore final : public Store {
   // Appends one event with the cached insert statement of its table; sets
   // *inserted to false for a duplicate event_id. Caller holds write_mu_.
   Status InsertEvent(sqlite3* db, const model::Event& event, bool* inserted);
+  // The body of Append inside an open write transaction: every event of
+  // every batch, counted into *stats (one per batch). Also used by the
+  // parked-event replay so replayed events take exactly the append path.
+  // Caller holds write_mu_.
+  Status AppendInTransaction(sqlite3* db, std::span<const model::Batch* const> batches,
+                             std::vector<AppendStats>* stats);
+  // Replays parked events (all providers, or one) on the open write
+  // transaction. Caller holds write_mu_.
+  Result<ReplayStats> ReplayLocked(sqlite3* db, const std::string* provider,
+                                   const ParkedResolver& resolve, core::Timestamp now);
   // Runs one writing statement (bound by bind, which returns the OR of its
   // bind result codes) as its own durable transaction on the writer; the
   // number of changed rows goes to *changes when given.
@@ -140,6 +172,8 @@ class SqliteStore final : public Store {
   sqlite::DbHandle writer_;  // null on a read-only store; guarded by write_mu_
   // Insert statements per event table on writer_, prepared on first use.
   std::array<sqlite::Statement, model::kEventKindCount> insert_stmts_;  // guarded by write_mu_
+  // Pending rollup sums of the open Append and its statements on writer_.
+  sqlite::RollupWriter rollups_;  // guarded by write_mu_
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;

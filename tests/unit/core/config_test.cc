@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "support/temp_dir.h"
 
@@ -125,6 +126,23 @@ TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
   EXPECT_EQ(c.queue_events, 77);
   EXPECT_EQ(c.price_table, "/p.json");
   EXPECT_EQ(c.group_events, Config{}.group_events);  // unset: untouched
+}
+
+TEST_F(ConfigTest, LiveRedisUrlComesFromTheFileOrTheEnvironment) {
+  Config c;
+  EXPECT_EQ(c.live_redis_url, "");  // memory backend
+  EXPECT_EQ(c.live_redis_prefix, "dash");
+  ASSERT_TRUE(LoadConfigFile(Write("[live]\nredis_url = \"redis://10.0.0.5:6379/1\"\nredis_prefix = \"t1\"\n"), &c));
+  EXPECT_EQ(c.live_redis_url, "redis://10.0.0.5:6379/1");
+  EXPECT_EQ(c.live_redis_prefix, "t1");
+  std::optional<std::string> saved;
+  if (const char* old = std::getenv("TALLY_LIVE_REDIS_URL")) saved = old;
+  setenv("TALLY_LIVE_REDIS_URL", "redis://127.0.0.1:6380/0", 1);
+  auto s = ApplyEnvironment(&c);
+  if (saved) setenv("TALLY_LIVE_REDIS_URL", saved->c_str(), 1);
+  else unsetenv("TALLY_LIVE_REDIS_URL");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(c.live_redis_url, "redis://127.0.0.1:6380/0");
 }
 
 TEST_F(ConfigTest, BadEnvironmentNumbersAreErrorsNamingTheVariable) {

@@ -1,0 +1,378 @@
+#include "server/analytics_views.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <chrono>
+
+#include "core/money.h"
+
+namespace tally::server {
+
+namespace json = boost::json;
+using analytics::Period;
+
+std::string UsdText(std::int64_t micros) { return core::Money::FromMicros(micros).ToString(); }
+
+namespace {
+
+constexpr std::int64_t kDayUs = 86'400'000'000;
+
+core::Timestamp FloorDay(core::Timestamp t) {
+  const std::int64_t us = core::ToMicros(t);
+  return core::FromMicros(us - (((us % kDayUs) + kDayUs) % kDayUs));
+}
+
+core::Result<core::Timestamp> ParseTime(const std::string& name, const std::string& text) {
+  std::string full = text;
+  if (text.size() == 10) full += "T00:00:00Z";  // YYYY-MM-DD: the UTC day's start
+  auto t = core::ParseRfc3339(full);
+  if (!t) {
+    return std::unexpected(core::Error::InvalidArgument(
+        fmt::format("{} '{}' is not a date (YYYY-MM-DD) or an RFC 3339 time", name, text)));
+  }
+  return *t;
+}
+
+// Start of the series bucket holding t (UTC): day, ISO week (Monday), month.
+core::Timestamp BucketOf(core::Timestamp t, const std::string& granularity, const Period& period) {
+  using namespace std::chrono;
+  const core::Timestamp day = FloorDay(t);
+  if (granularity == "week") {
+    const auto days = floor<std::chrono::days>(day).time_since_epoch().count();
+    const auto since_monday = ((days + 3) % 7 + 7) % 7;  // 1970-01-01 was a Thursday
+    return day - std::chrono::days(since_monday);
+  }
+  if (granularity == "month") {
+    const year_month_day ymd{floor<std::chrono::days>(day)};
+    return core::Timestamp(sys_days{ymd.year() / ymd.month() / 1});
+  }
+  if (granularity == "total") return period.from;
+  return day;
+}
+
+json::value Number(std::optional<double> v) {
+  if (!v) return nullptr;
+  return *v;
+}
+
+json::object KpiToJson(const analytics::Kpi& k) {
+  return json::object{{"key", k.key},
+                      {"name", k.name},
+                      {"unit", k.unit},
+                      {"value", Number(k.value)},
+                      {"previous", Number(k.previous)},
+                      {"change", Number(k.change)},
+                      {"target", k.target.text},
+                      {"status", analytics::ToString(k.status)},
+                      {"note", k.note}};
+}
+
+json::array KpisToJson(const std::vector<analytics::Kpi>& kpis) {
+  json::array out;
+  for (const auto& k : kpis) out.push_back(KpiToJson(k));
+  return out;
+}
+
+json::object PeriodJson(const Period& p) {
+  return json::object{{"from", core::FormatRfc3339(p.from)},
+                      {"to", core::FormatRfc3339(p.to)},
+                      {"days", p.Days()},
+                      {"time_zone", "UTC"}};
+}
+
+// All-history reads (payback, hit rate, time to revenue) need the per-product
+// sources only: daily rows, never the hourly agent rows.
+constexpr unsigned kHistoryKinds = store::kRevenueRollup | store::kTaskRollup | store::kInfraRollup;
+
+struct Loaded {
+  analytics::KpiInput input;
+  store::RollupSet rollups;      // the period's
+  store::RollupSet all_rollups;  // since the epoch, up to the period end (kHistoryKinds)
+};
+
+core::Result<Loaded> Load(store::Store& store, const Period& period) {
+  Loaded l;
+  l.input.period = period;
+  l.rollups = TALLY_TRY(store.ReadRollups(period.from, period.to, store::kAllDailyRollups));
+  const Period prev = period.Previous();
+  store::RollupSet previous =
+      TALLY_TRY(store.ReadRollups(prev.from, prev.to, store::kAllDailyRollups));
+  l.all_rollups = TALLY_TRY(store.ReadRollups(core::FromMicros(0), period.to, kHistoryKinds));
+  l.input.current = analytics::Aggregate(l.rollups);
+  l.input.previous = analytics::Aggregate(previous);
+  l.input.all_time = analytics::Aggregate(l.all_rollups);
+  l.input.growth = l.rollups.growth;
+  l.input.previous_growth = previous.growth;
+  l.input.subscriptions = TALLY_TRY(store.ListSubscriptionEvents(period.to));
+  l.input.products = TALLY_TRY(store.ListProducts());
+  l.input.agents = TALLY_TRY(store.ListAgents());
+  std::map<std::string, core::Timestamp> first;
+  for (const auto& r : l.all_rollups.revenue) {  // ordered by bucket
+    if (r.gross_micros > 0) first.try_emplace(r.product_id, r.bucket);
+  }
+  l.input.first_revenue.assign(first.begin(), first.end());
+  return l;
+}
+
+// Resolves a product given by id or by name.
+core::Result<model::Product> FindProduct(const std::vector<model::Product>& products,
+                                         const std::string& key) {
+  for (const auto& p : products) {
+    if (p.id == key || p.name == key) return p;
+  }
+  return std::unexpected(
+      core::Error::NotFound(fmt::format("no product with id or name '{}'", key)));
+}
+
+json::object PnlLineJson(const analytics::PnlLine& l) {
+  return json::object{{"product_id", l.product_id},
+                      {"product_name", l.product_name},
+                      {"product_type", l.product_type},
+                      {"revenue", UsdText(l.revenue)},
+                      {"gross_revenue", UsdText(l.gross_revenue)},
+                      {"refunds", UsdText(l.refunds)},
+                      {"agent_cost", UsdText(l.agent_cost)},
+                      {"infra_cost", UsdText(l.infra_cost)},
+                      {"net_profit", UsdText(l.net_profit)},
+                      {"shared_allocated", UsdText(l.shared_allocated)},
+                      {"fully_loaded_profit", UsdText(l.fully_loaded_profit)}};
+}
+
+// Per product and series bucket: revenue, agent cost, infra cost.
+struct SeriesCell {
+  std::int64_t revenue = 0, agent = 0, infra = 0;
+};
+std::map<std::pair<core::Timestamp, std::string>, SeriesCell> ProductSeries(
+    const store::RollupSet& r, const std::string& granularity, const Period& period) {
+  std::map<std::pair<core::Timestamp, std::string>, SeriesCell> cells;
+  for (const auto& x : r.revenue)
+    cells[{BucketOf(x.bucket, granularity, period), x.product_id}].revenue += x.net_micros;
+  for (const auto& x : r.tasks) {
+    if (!x.product_id.empty())
+      cells[{BucketOf(x.bucket, granularity, period), x.product_id}].agent += x.cost_micros;
+  }
+  for (const auto& x : r.infra) {
+    if (!x.product_id.empty())
+      cells[{BucketOf(x.bucket, granularity, period), x.product_id}].infra += x.amount_micros;
+  }
+  return cells;
+}
+
+json::object PaybackJson(const store::RollupSet& all, const model::Product& p) {
+  std::map<core::Timestamp, analytics::DailyPnl> days;
+  const Period any{};
+  for (const auto& [key, cell] : ProductSeries(all, "day", any)) {
+    if (key.second != p.id) continue;
+    days[key.first] = analytics::DailyPnl{key.first, cell.revenue, cell.agent + cell.infra};
+  }
+  std::vector<analytics::DailyPnl> rows;
+  for (const auto& [d, row] : days) rows.push_back(row);
+  analytics::Payback pb = analytics::ComputePayback(std::move(rows), p.launched_at);
+  auto time_or_null = [](const std::optional<core::Timestamp>& t) -> json::value {
+    if (!t) return nullptr;
+    return json::value(core::FormatRfc3339(*t));
+  };
+  return json::object{{"cumulative_revenue", UsdText(pb.cumulative_revenue)},
+                      {"cumulative_cost", UsdText(pb.cumulative_cost)},
+                      {"cumulative_profit", UsdText(pb.cumulative_profit)},
+                      {"build_cost", UsdText(pb.build_cost)},
+                      {"monthly_ongoing_cost", UsdText(pb.monthly_ongoing_cost)},
+                      {"break_even_day", time_or_null(pb.break_even_day)},
+                      {"payback_days", Number(pb.payback_days)},
+                      {"projected_break_even", time_or_null(pb.projected_break_even)},
+                      {"note", pb.note}};
+}
+
+}  // namespace
+
+core::Result<AnalyticsQuery> ParseAnalyticsQuery(const std::map<std::string, std::string>& params,
+                                                 core::Timestamp now) {
+  AnalyticsQuery q;
+  q.period.to = FloorDay(now) + std::chrono::days(1);
+  q.period.from = q.period.to - std::chrono::days(30);
+  auto get = [&](const char* name) -> const std::string* {
+    auto it = params.find(name);
+    return it == params.end() || it->second.empty() ? nullptr : &it->second;
+  };
+  if (const auto* v = get("from")) q.period.from = TALLY_TRY(ParseTime("from", *v));
+  if (const auto* v = get("to")) q.period.to = TALLY_TRY(ParseTime("to", *v));
+  if (const auto* v = get("from"); v && !get("to"))
+    q.period.to = std::max(q.period.to, q.period.from);
+  if (q.period.to <= q.period.from) {
+    return std::unexpected(core::Error::InvalidArgument(
+        fmt::format("to '{}' must be after from '{}'", core::FormatRfc3339(q.period.to),
+                    core::FormatRfc3339(q.period.from))));
+  }
+  if (const auto* v = get("granularity")) {
+    if (*v != "day" && *v != "week" && *v != "month" && *v != "total") {
+      return std::unexpected(core::Error::InvalidArgument(
+          fmt::format("granularity '{}' is not one of day, week, month, total", *v)));
+    }
+    q.granularity = *v;
+  }
+  if (const auto* v = get("allocation"))
+    q.allocation = TALLY_TRY(analytics::ParseAllocationRule(*v));
+  if (const auto* v = get("tz"); v && *v != "UTC" && *v != "Etc/UTC") {
+    return std::unexpected(core::Error::InvalidArgument(
+        fmt::format("tz '{}': only UTC business days are supported so far", *v)));
+  }
+  if (const auto* v = get("product")) q.product = *v;
+  if (const auto* v = get("agent")) q.agent = *v;
+  return q;
+}
+
+core::Result<json::value> KpisJson(store::Store& store, const AnalyticsQuery& q) {
+  Loaded l = TALLY_TRY(Load(store, q.period));
+  std::string product_id;
+  if (!q.product.empty()) product_id = TALLY_TRY(FindProduct(l.input.products, q.product)).id;
+  return json::object{{"period", PeriodJson(q.period)},
+                      {"factory", KpisToJson(analytics::FactoryKpis(l.input))},
+                      {"agents", KpisToJson(analytics::AgentKpis(l.input, q.agent))},
+                      {"products", KpisToJson(analytics::ProductKpis(l.input, product_id))},
+                      {"growth", KpisToJson(analytics::GrowthKpis(l.input, product_id))}};
+}
+
+core::Result<json::value> PnlJson(store::Store& store, const AnalyticsQuery& q) {
+  store::RollupSet rollups =
+      TALLY_TRY(store.ReadRollups(q.period.from, q.period.to, store::kAllDailyRollups));
+  std::vector<model::Product> products = TALLY_TRY(store.ListProducts());
+  std::string only;
+  if (!q.product.empty()) only = TALLY_TRY(FindProduct(products, q.product)).id;
+  analytics::Pnl pnl = analytics::ComputePnl(analytics::Aggregate(rollups), products, q.allocation);
+  json::array lines;
+  for (const auto& l : pnl.lines) {
+    if (only.empty() || l.product_id == only) lines.push_back(PnlLineJson(l));
+  }
+  std::map<std::string, const model::Product*> by_id;
+  for (const auto& p : products) by_id[p.id] = &p;
+  json::array series;
+  for (const auto& [key, cell] : ProductSeries(rollups, q.granularity, q.period)) {
+    if (!only.empty() && key.second != only) continue;
+    auto it = by_id.find(key.second);
+    series.push_back(json::object{{"bucket", core::FormatRfc3339(key.first)},
+                                  {"product_id", key.second},
+                                  {"product_name", it == by_id.end() ? "" : it->second->name},
+                                  {"revenue", UsdText(cell.revenue)},
+                                  {"agent_cost", UsdText(cell.agent)},
+                                  {"infra_cost", UsdText(cell.infra)},
+                                  {"net_profit", UsdText(cell.revenue - cell.agent - cell.infra)}});
+  }
+  return json::object{{"period", PeriodJson(q.period)},
+                      {"granularity", q.granularity},
+                      {"allocation", analytics::ToString(pnl.rule)},
+                      {"totals", json::object{{"revenue", UsdText(pnl.revenue)},
+                                              {"total_cost", UsdText(pnl.total_cost)},
+                                              {"shared_cost", UsdText(pnl.shared_cost)},
+                                              {"net_profit", UsdText(pnl.net_profit)}}},
+                      {"products", std::move(lines)},
+                      {"series", std::move(series)}};
+}
+
+core::Result<json::value> ProductRoiJson(store::Store& store, const AnalyticsQuery& q) {
+  store::RollupSet rollups =
+      TALLY_TRY(store.ReadRollups(q.period.from, q.period.to, store::kAllDailyRollups));
+  store::RollupSet all =
+      TALLY_TRY(store.ReadRollups(core::FromMicros(0), q.period.to, kHistoryKinds));
+  std::vector<model::Product> products = TALLY_TRY(store.ListProducts());
+  std::map<std::string, const model::Product*> by_id;
+  for (const auto& p : products) by_id[p.id] = &p;
+  json::array items;
+  for (const auto& r : analytics::ComputeProductRoi(analytics::Aggregate(rollups), products)) {
+    json::object o{{"product_id", r.product_id},          {"product_name", r.product_name},
+                   {"revenue", UsdText(r.revenue)},       {"agent_cost", UsdText(r.agent_cost)},
+                   {"infra_cost", UsdText(r.infra_cost)}, {"net_profit", UsdText(r.net_profit)},
+                   {"roi_percent", Number(r.roi_percent)}};
+    if (auto it = by_id.find(r.product_id); it != by_id.end())
+      o["payback"] = PaybackJson(all, *it->second);
+    items.push_back(std::move(o));
+  }
+  return json::object{{"period", PeriodJson(q.period)}, {"items", std::move(items)}};
+}
+
+core::Result<json::value> AgentRoiJson(store::Store& store, const AnalyticsQuery& q) {
+  store::RollupSet rollups =
+      TALLY_TRY(store.ReadRollups(q.period.from, q.period.to, store::kAllDailyRollups));
+  json::array items;
+  for (const auto& r : analytics::ComputeAgentRoi(analytics::Aggregate(rollups))) {
+    json::object weights;
+    for (const auto& [product, w] : r.weights) weights[product] = w;
+    items.push_back(json::object{{"agent_id", r.agent_id},
+                                 {"cost", UsdText(r.cost)},
+                                 {"attributed_revenue", UsdText(r.attributed_revenue)},
+                                 {"roi_percent", Number(r.roi_percent)},
+                                 {"weights", std::move(weights)}});
+  }
+  return json::object{{"period", PeriodJson(q.period)}, {"items", std::move(items)}};
+}
+
+core::Result<json::value> AgentStatsJson(store::Store& store, const AnalyticsQuery& q,
+                                         const std::string& agent_id) {
+  Loaded l = TALLY_TRY(Load(store, q.period));
+  const bool known = std::any_of(l.input.agents.begin(), l.input.agents.end(),
+                                 [&](const model::Agent& a) { return a.id == agent_id; }) ||
+                     l.input.current.agents.count(agent_id) > 0;
+  if (!known) return std::unexpected(core::Error::NotFound(fmt::format("no agent '{}'", agent_id)));
+  std::map<core::Timestamp, std::pair<std::int64_t, std::int64_t>> cost_series;  // cost, calls
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_model;
+  for (const auto& r : l.rollups.agent_costs) {
+    if (r.agent_id != agent_id) continue;
+    auto& cell = cost_series[BucketOf(r.bucket, q.granularity, q.period)];
+    cell.first += r.cost_micros;
+    cell.second += r.call_count;
+    auto& m = by_model[r.model];
+    m.first += r.cost_micros;
+    m.second += r.call_count;
+  }
+  json::array series, models;
+  for (const auto& [b, c] : cost_series) {
+    series.push_back(json::object{
+        {"bucket", core::FormatRfc3339(b)}, {"cost", UsdText(c.first)}, {"calls", c.second}});
+  }
+  for (const auto& [m, c] : by_model) {
+    models.push_back(json::object{{"model", m}, {"cost", UsdText(c.first)}, {"calls", c.second}});
+  }
+  const auto it = l.input.current.agents.find(agent_id);
+  const analytics::AgentTotals t =
+      it == l.input.current.agents.end() ? analytics::AgentTotals{} : it->second;
+  return json::object{{"agent_id", agent_id},
+                      {"period", PeriodJson(q.period)},
+                      {"llm_cost", UsdText(t.llm_cost)},
+                      {"tool_cost", UsdText(t.tool_cost)},
+                      {"calls", t.calls},
+                      {"kpis", KpisToJson(analytics::AgentKpis(l.input, agent_id))},
+                      {"models", std::move(models)},
+                      {"series", std::move(series)}};
+}
+
+core::Result<json::value> ProductStatsJson(store::Store& store, const AnalyticsQuery& q,
+                                           const std::string& product) {
+  Loaded l = TALLY_TRY(Load(store, q.period));
+  model::Product p = TALLY_TRY(FindProduct(l.input.products, product));
+  analytics::Pnl pnl = analytics::ComputePnl(l.input.current, l.input.products, q.allocation);
+  json::value line = nullptr;
+  for (const auto& x : pnl.lines) {
+    if (x.product_id == p.id) line = PnlLineJson(x);
+  }
+  json::array series;
+  for (const auto& [key, cell] : ProductSeries(l.rollups, q.granularity, q.period)) {
+    if (key.second != p.id) continue;
+    series.push_back(json::object{{"bucket", core::FormatRfc3339(key.first)},
+                                  {"revenue", UsdText(cell.revenue)},
+                                  {"agent_cost", UsdText(cell.agent)},
+                                  {"infra_cost", UsdText(cell.infra)},
+                                  {"net_profit", UsdText(cell.revenue - cell.agent - cell.infra)}});
+  }
+  return json::object{{"product_id", p.id},
+                      {"product_name", p.name},
+                      {"period", PeriodJson(q.period)},
+                      {"pnl", std::move(line)},
+                      {"payback", PaybackJson(l.all_rollups, p)},
+                      {"kpis", KpisToJson(analytics::ProductKpis(l.input, p.id))},
+                      {"growth", KpisToJson(analytics::GrowthKpis(l.input, p.id))},
+                      {"series", std::move(series)}};
+}
+
+}  // namespace tally::server

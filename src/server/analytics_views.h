@@ -1,0 +1,52 @@
+// The read-scope analytics answers as JSON, shared by the HTTP handlers
+// (handlers_analytics.cc) and the CLI (`tally kpi`, `tally pnl`, `tally roi`):
+// each reads rollups and entities from the Store, then calls the pure
+// functions of src/analytics.
+//
+// Periods are [from, to) in UTC; the business time zone is UTC for now (a
+// `tz` other than UTC is refused rather than silently ignored). Money is
+// exact decimal USD text ("12.50"); rates are fractions; ROI is percent.
+// Blocking (store reads): call off the I/O threads.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <map>
+#include <string>
+
+#include "analytics/kpis.h"
+#include "analytics/pnl.h"
+#include "core/result.h"
+#include "store/store.h"
+
+namespace tally::server {
+
+struct AnalyticsQuery {
+  analytics::Period period;
+  std::string granularity = "day";  // day, week, month, total: P&L and stats series
+  analytics::AllocationRule allocation = analytics::AllocationRule::kDirectCost;
+  std::string product;  // id or name; empty: all
+  std::string agent;    // empty: all
+};
+
+// From query parameters from, to (RFC 3339 or YYYY-MM-DD), granularity,
+// allocation, product, agent, tz. Default period: the 30 UTC days ending with
+// today. invalid_argument names the parameter and value.
+core::Result<AnalyticsQuery> ParseAnalyticsQuery(const std::map<std::string, std::string>& params,
+                                                 core::Timestamp now);
+
+core::Result<boost::json::value> KpisJson(store::Store& store, const AnalyticsQuery& q);
+core::Result<boost::json::value> PnlJson(store::Store& store, const AnalyticsQuery& q);
+core::Result<boost::json::value> ProductRoiJson(store::Store& store, const AnalyticsQuery& q);
+core::Result<boost::json::value> AgentRoiJson(store::Store& store, const AnalyticsQuery& q);
+// not_found for an unknown agent / product (products by id or name).
+core::Result<boost::json::value> AgentStatsJson(store::Store& store, const AnalyticsQuery& q,
+                                                const std::string& agent_id);
+core::Result<boost::json::value> ProductStatsJson(store::Store& store, const AnalyticsQuery& q,
+                                                  const std::string& product);
+// Seed §8 factory overview at `now`.
+core::Result<boost::json::value> OverviewJson(store::Store& store, core::Timestamp now);
+
+// "12.50" from micro-USD.
+std::string UsdText(std::int64_t micros);
+
+}  // namespace tally::server

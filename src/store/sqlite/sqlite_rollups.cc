@@ -1,0 +1,190 @@
+// SqliteStore: reading the rollups, rebuilding them from raw, and the
+// subscription events MRR and churn need. Incremental maintenance is in
+// sqlite_rollup_writer.cc.
+#include <fmt/format.h>
+
+#include "store/sqlite/sqlite_rollup_schema.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace tally::store {
+namespace {
+
+using sqlite::Statement;
+
+// Runs a range query over [from, to) on the bucket column and hands each row
+// to read.
+template <typename Row, typename ReadFn>
+Status ReadRange(sqlite3* db, std::string_view sql, std::string_view context, core::Timestamp from,
+                 core::Timestamp to, ReadFn read, std::vector<Row>* out) {
+  auto stmt = TALLY_TRY(Statement::Prepare(db, sql, context));
+  stmt.BindInt(1, core::ToMicros(from));
+  stmt.BindInt(2, core::ToMicros(to));
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) out->push_back(read(stmt));
+  if (rc != SQLITE_DONE) return std::unexpected(sqlite::ErrorFromSqlite(rc, db, context));
+  return core::OkStatus();
+}
+
+}  // namespace
+
+Result<RollupSet> SqliteStore::ReadRollups(core::Timestamp from, core::Timestamp to,
+                                           unsigned kinds) {
+  if (to < from) {
+    return std::unexpected(core::Error::InvalidArgument(
+        fmt::format("rollups: 'to' {} is before 'from' {}", core::FormatRfc3339(to),
+                    core::FormatRfc3339(from))));
+  }
+  auto reader = TALLY_TRY(AcquireReader());
+  sqlite3* db = reader.get();
+  // One read transaction, so the five tables are one consistent snapshot.
+  // Pooled readers refuse transaction control (an authorizer meant for user
+  // SQL); this internal BEGIN/COMMIT is lifted past it.
+  auto exec_unguarded = [db](const char* sql) {
+    sqlite3_set_authorizer(db, nullptr, nullptr);
+    core::Status s = sqlite::Exec(db, sql, "rollups: read transaction");
+    sqlite::InstallQueryAuthorizer(db);
+    return s;
+  };
+  TALLY_RETURN_IF_ERROR(exec_unguarded("BEGIN"));
+  struct EndRead {
+    std::function<core::Status(const char*)> exec;
+    ~EndRead() { (void)exec("COMMIT"); }
+  } end_read{exec_unguarded};
+  if ((kinds & kAgentCostRollup) && (kinds & kAgentCostDailyRollup)) {
+    return std::unexpected(
+        core::Error::InvalidArgument("rollups: ask for hourly or daily agent costs, not both"));
+  }
+  RollupSet set;
+  if (kinds & (kAgentCostRollup | kAgentCostDailyRollup)) {
+    const bool daily = (kinds & kAgentCostDailyRollup) != 0;
+    TALLY_RETURN_IF_ERROR(ReadRange(
+        db,
+        "SELECT bucket, agent_id, model, provider, call_count, total_input_tokens, "
+        "total_output_tokens, total_cached_tokens, total_cost, sum_latency_ms, error_count " +
+            std::string(daily ? "FROM agent_costs_daily" : "FROM agent_costs_hourly") +
+            " WHERE bucket >= ?1 AND bucket < ?2 ORDER BY 1, 2, 3, 4",
+        daily ? "agent_costs_daily: read" : "agent_costs_hourly: read", from, to,
+        [](const Statement& s) {
+          return AgentCostRow{core::FromMicros(s.ColumnInt(0)),
+                              s.ColumnText(1),
+                              s.ColumnText(2),
+                              s.ColumnText(3),
+                              s.ColumnInt(4),
+                              s.ColumnInt(5),
+                              s.ColumnInt(6),
+                              s.ColumnInt(7),
+                              s.ColumnInt(8),
+                              s.ColumnInt(9),
+                              s.ColumnInt(10)};
+        },
+        &set.agent_costs));
+  }
+  if (kinds & kRevenueRollup) {
+    TALLY_RETURN_IF_ERROR(ReadRange(
+        db,
+        "SELECT bucket, product_id, event_type, gross_revenue, refunds, total_revenue, "
+        "event_count, "
+        "unique_customers FROM revenue_daily WHERE bucket >= ?1 AND bucket < ?2 ORDER BY 1, 2, 3",
+        "revenue_daily: read", from, to,
+        [](const Statement& s) {
+          return RevenueDailyRow{core::FromMicros(s.ColumnInt(0)),
+                                 s.ColumnText(1),
+                                 s.ColumnText(2),
+                                 s.ColumnInt(3),
+                                 s.ColumnInt(4),
+                                 s.ColumnInt(5),
+                                 s.ColumnInt(6),
+                                 s.ColumnInt(7)};
+        },
+        &set.revenue));
+  }
+  if (kinds & kTaskRollup) {
+    TALLY_RETURN_IF_ERROR(ReadRange(
+        db,
+        "SELECT bucket, product_id, agent_id, task_type, status, task_count, total_cost, llm_cost, "
+        "tool_cost, total_duration_ms, steps_sum, steps_count, quality_sum, quality_count "
+        "FROM task_costs_daily WHERE bucket >= ?1 AND bucket < ?2 ORDER BY 1, 2, 3, 4, 5",
+        "task_costs_daily: read", from, to,
+        [](const Statement& s) {
+          return TaskCostRow{core::FromMicros(s.ColumnInt(0)),
+                             s.ColumnText(1),
+                             s.ColumnText(2),
+                             s.ColumnText(3),
+                             s.ColumnText(4),
+                             s.ColumnInt(5),
+                             s.ColumnInt(6),
+                             s.ColumnInt(7),
+                             s.ColumnInt(8),
+                             s.ColumnInt(9),
+                             s.ColumnInt(10),
+                             s.ColumnInt(11),
+                             s.ColumnInt(12),
+                             s.ColumnInt(13)};
+        },
+        &set.tasks));
+  }
+  if (kinds & kInfraRollup) {
+    TALLY_RETURN_IF_ERROR(ReadRange(
+        db,
+        "SELECT bucket, product_id, cost_type, total_cost, event_count FROM infra_costs_daily "
+        "WHERE bucket >= ?1 AND bucket < ?2 ORDER BY 1, 2, 3",
+        "infra_costs_daily: read", from, to,
+        [](const Statement& s) {
+          return InfraDailyRow{core::FromMicros(s.ColumnInt(0)), s.ColumnText(1), s.ColumnText(2),
+                               s.ColumnInt(3), s.ColumnInt(4)};
+        },
+        &set.infra));
+  }
+  if (kinds & kGrowthRollup) {
+    TALLY_RETURN_IF_ERROR(ReadRange(
+        db,
+        "SELECT bucket, product_id, channel, metric, total_value, event_count, last_time, "
+        "last_value FROM growth_daily WHERE bucket >= ?1 AND bucket < ?2 ORDER BY 1, 2, 3, 4",
+        "growth_daily: read", from, to,
+        [](const Statement& s) {
+          return GrowthDailyRow{core::FromMicros(s.ColumnInt(0)),
+                                s.ColumnText(1),
+                                s.ColumnText(2),
+                                s.ColumnText(3),
+                                s.ColumnInt(4),
+                                s.ColumnInt(5),
+                                core::FromMicros(s.ColumnInt(6)),
+                                s.ColumnInt(7)};
+        },
+        &set.growth));
+  }
+  return set;
+}
+
+Status SqliteStore::RebuildRollups() {
+  std::lock_guard lock(write_mu_);
+  sqlite3* db = TALLY_TRY(Writer("rollups rebuild"));
+  const std::string sql(sqlite::kRebuildRollupsSql);
+  return InWriteTransaction(db, "rollups rebuild",
+                            [&] { return sqlite::Exec(db, sql.c_str(), "rollups rebuild"); });
+}
+
+Result<std::vector<SubscriptionEventRow>> SqliteStore::ListSubscriptionEvents(core::Timestamp to) {
+  auto reader = TALLY_TRY(AcquireReader());
+  constexpr std::string_view kSql =
+      "SELECT time, product_id, coalesce(customer_id, ''), event_type = 'subscription_start', "
+      "amount_usd, coalesce(json_extract(metadata, '$.interval'), 'month') FROM revenue_events "
+      "WHERE event_type IN ('subscription_start', 'subscription_cancel') AND time < ?1 "
+      "ORDER BY time, event_id";
+  auto stmt = TALLY_TRY(Statement::Prepare(reader.get(), kSql, "revenue_events: subscriptions"));
+  stmt.BindInt(1, core::ToMicros(to));
+  std::vector<SubscriptionEventRow> out;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    out.push_back(SubscriptionEventRow{core::FromMicros(stmt.ColumnInt(0)), stmt.ColumnText(1),
+                                       stmt.ColumnText(2), stmt.ColumnInt(3) != 0,
+                                       stmt.ColumnOptInt(4), stmt.ColumnText(5)});
+  }
+  if (rc != SQLITE_DONE) {
+    return std::unexpected(
+        sqlite::ErrorFromSqlite(rc, reader.get(), "revenue_events: subscriptions"));
+  }
+  return out;
+}
+
+}  // namespace tally::store

@@ -1,0 +1,303 @@
+// Rollups (store/rollups.h), run against every backend: incremental
+// maintenance in Append equals the recomputation from raw, for random streams
+// with late, out-of-order and duplicate events; duplicates and rolled-back
+// appends change nothing; the P&L view follows DESIGN.md's cost model.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+
+#include "store/sqlite/sqlite_store.h"
+#include "support/temp_dir.h"
+#include "unit/store/store_test_util.h"
+
+namespace tally::store {
+namespace {
+
+using namespace tally::store::testing;  // NOLINT: test builders
+
+constexpr std::int64_t kHour = 3'600'000'000;
+constexpr std::int64_t kDay = 24 * kHour;
+
+struct RollupBackend {
+  std::string name;
+  std::function<Result<std::unique_ptr<Store>>(const std::string&)> open;
+};
+
+class RollupsTest : public ::testing::TestWithParam<RollupBackend> {
+ protected:
+  void SetUp() override {
+    auto opened = GetParam().open(dir_.str());
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    store_ = std::move(*opened);
+  }
+  Store& store() { return *store_; }
+
+  // Every rollup row, plus the per-task state, as comparable values.
+  struct Snapshot {
+    RollupSet rollups;
+    std::vector<AgentCostRow> daily_agent_costs;
+    std::vector<std::vector<SqlValue>> tasks;
+    bool operator==(const Snapshot&) const = default;
+  };
+  Snapshot Take() {
+    Snapshot s;
+    auto r = store().ReadRollups(core::FromMicros(0), core::FromMicros(kBaseMicros + 400 * kDay),
+                                 kAllRollups);
+    EXPECT_TRUE(r) << r.error().ToString();
+    if (r) s.rollups = std::move(*r);
+    auto d = store().ReadRollups(core::FromMicros(0), core::FromMicros(kBaseMicros + 400 * kDay),
+                                 kAgentCostDailyRollup);
+    EXPECT_TRUE(d) << d.error().ToString();
+    if (d) s.daily_agent_costs = std::move(d->agent_costs);
+    auto t = store().Query("SELECT * FROM task_rollup ORDER BY task_id", 1'000'000);
+    EXPECT_TRUE(t) << t.error().ToString();
+    if (t) s.tasks = std::move(t->rows);
+    return s;
+  }
+
+  tally::testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+// A random factory's events: a few agents, models, products and tasks, times
+// spread over ~3 days in random order, ~15% exact re-sends of earlier events.
+std::vector<model::Event> RandomStream(std::uint64_t seed, int n) {
+  std::mt19937_64 rng(seed);
+  auto pick = [&](int k) { return static_cast<int>(rng() % static_cast<std::uint64_t>(k)); };
+  const std::vector<std::string> agents = {"kev", "mae", "dash"};
+  const std::vector<std::string> models = {"gpt-4o", "claude-opus-4-6"};
+  const std::vector<std::string> products = {"11111111-1111-4111-8111-111111111111",
+                                             "22222222-2222-4222-8222-222222222222"};
+  auto task_id = [&](int t) { return fmt::format("00000000-0000-4000-8000-{:012d}", t); };
+  auto time = [&] { return At(static_cast<std::int64_t>(rng() % (3 * kDay)) - kDay); };
+  std::vector<model::Event> out;
+  for (int i = 0; i < n; ++i) {
+    if (!out.empty() && pick(100) < 15) {  // duplicate: the same event again
+      out.push_back(out[pick(static_cast<int>(out.size()))]);
+      continue;
+    }
+    const std::string id = "e" + std::to_string(i);
+    switch (pick(10)) {
+      case 0:
+      case 1:
+      case 2:
+      case 3: {
+        model::LlmCall c = MakeLlmCall(id, 100 + pick(5000));
+        c.time = time();
+        c.agent_id = agents[pick(3)];
+        c.model = models[pick(2)];
+        c.cached_tokens = pick(500);
+        c.latency_ms = pick(3000);
+        c.status = pick(8) == 0 ? model::LlmStatus::kError : model::LlmStatus::kSuccess;
+        if (pick(3) != 0) c.task_id = task_id(pick(12));
+        out.emplace_back(std::move(c));
+        break;
+      }
+      case 4:
+      case 5: {
+        model::TaskEvent t = MakeTask(id);
+        t.time = time();
+        t.task_id = task_id(pick(12));
+        t.agent_id = agents[pick(3)];
+        if (pick(4) != 0) t.product_id = products[pick(2)];
+        t.task_type = pick(2) ? "build" : "research";
+        t.status = static_cast<model::TaskStatus>(pick(4));
+        if (pick(2)) t.total_cost_usd = core::Money::FromMicros(pick(20'000));
+        if (pick(2)) t.duration_ms = pick(100'000);
+        if (pick(2)) t.steps_count = pick(20);
+        if (pick(2)) t.quality_score_centi = pick(101);
+        if (pick(5) == 0 && !out.empty()) t.time = model::TimeOf(out.back());  // ties on time
+        out.emplace_back(std::move(t));
+        break;
+      }
+      case 6:
+      case 7: {
+        model::RevenueEvent r;
+        r.event_id = id;
+        r.time = time();
+        r.product_id = products[pick(2)];
+        r.event_type = static_cast<model::RevenueEventType>(pick(6));
+        if (pick(6) != 0)
+          r.amount_usd = core::Money::FromMicros((pick(4) == 0 ? -1 : 1) * pick(90'000'000));
+        if (pick(3) != 0) r.customer_id = "cus_" + std::to_string(pick(5));
+        out.emplace_back(std::move(r));
+        break;
+      }
+      case 8: {
+        model::InfraCost c;
+        c.event_id = id;
+        c.time = time();
+        if (pick(2)) c.product_id = products[pick(2)];
+        c.cost_type = pick(2) ? "hosting" : "ads";
+        c.provider = "vercel";
+        c.amount_usd = core::Money::FromMicros(pick(5'000'000) - 500'000);
+        out.emplace_back(std::move(c));
+        break;
+      }
+      default: {
+        model::GrowthEvent g;
+        g.event_id = id;
+        g.time = pick(4) == 0 ? At(0) : time();  // many share one instant: ties by event_id
+        g.product_id = products[pick(2)];
+        g.channel = pick(2) ? "organic" : "all";
+        g.metric = pick(2) ? "pageview" : "users";
+        g.value_centi = pick(100'000);
+        out.emplace_back(std::move(g));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+TEST_P(RollupsTest, IncrementalEqualsRebuildForRandomStreams) {
+  for (std::uint64_t seed : {1u, 2u, 3u, 4u, 5u}) {
+    SCOPED_TRACE(seed);
+    tally::testing::TempDir seed_dir;  // a fresh store per seed
+    store_.reset();
+    auto opened = GetParam().open(seed_dir.str());
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    store_ = std::move(*opened);
+    std::mt19937_64 rng(seed * 7919);
+    std::vector<model::Event> events = RandomStream(seed, 600);
+    // Random groups, sometimes several batches in one Append call.
+    size_t i = 0;
+    while (i < events.size()) {
+      std::vector<model::Batch> batches(1 + rng() % 3);
+      for (auto& b : batches) {
+        size_t n = std::min<size_t>(1 + rng() % 40, events.size() - i);
+        b.events.assign(events.begin() + static_cast<long>(i),
+                        events.begin() + static_cast<long>(i + n));
+        i += n;
+      }
+      std::vector<const model::Batch*> ptrs;
+      for (auto& b : batches) ptrs.push_back(&b);
+      auto stats = AppendAll(store(), ptrs);
+      ASSERT_TRUE(stats) << stats.error().ToString();
+    }
+    Snapshot incremental = Take();
+    ASSERT_FALSE(incremental.rollups.agent_costs.empty());
+    ASSERT_FALSE(incremental.rollups.tasks.empty());
+    ASSERT_TRUE(store().RebuildRollups());
+    Snapshot rebuilt = Take();
+    EXPECT_EQ(incremental.rollups.agent_costs, rebuilt.rollups.agent_costs);
+    EXPECT_EQ(incremental.daily_agent_costs, rebuilt.daily_agent_costs);
+    ASSERT_FALSE(incremental.daily_agent_costs.empty());
+    EXPECT_EQ(incremental.rollups.revenue, rebuilt.rollups.revenue);
+    EXPECT_EQ(incremental.rollups.tasks, rebuilt.rollups.tasks);
+    EXPECT_EQ(incremental.rollups.infra, rebuilt.rollups.infra);
+    EXPECT_EQ(incremental.rollups.growth, rebuilt.rollups.growth);
+    EXPECT_TRUE(incremental.tasks == rebuilt.tasks);
+
+    // And against sums taken here from the deduplicated stream.
+    std::map<std::string, const model::Event*> unique;
+    for (const auto& e : events)
+      unique.emplace(std::string(model::TableName(model::KindOf(e))) + model::EventIdOf(e), &e);
+    std::int64_t llm = 0, net = 0;
+    for (const auto& [k, e] : unique) {
+      if (const auto* c = std::get_if<model::LlmCall>(e)) llm += c->cost_usd.micros();
+      if (const auto* r = std::get_if<model::RevenueEvent>(e))
+        net += r->amount_usd ? r->amount_usd->micros() : 0;
+    }
+    std::int64_t llm_rolled = 0, net_rolled = 0;
+    for (const auto& r : rebuilt.rollups.agent_costs) llm_rolled += r.cost_micros;
+    for (const auto& r : rebuilt.rollups.revenue) net_rolled += r.net_micros;
+    EXPECT_EQ(llm_rolled, llm);
+    EXPECT_EQ(net_rolled, net);
+    store_.reset();
+  }
+}
+
+TEST_P(RollupsTest, LateEventLandsInItsOwnBucketAndDuplicatesChangeNothing) {
+  auto today = MakeBatch({MakeLlmCall("now", 1'000, 2 * kDay)});
+  ASSERT_TRUE(AppendOne(store(), today));
+  auto late =
+      MakeBatch({MakeLlmCall("late", 500, -3 * kHour), MakeLlmCall("now", 1'000, 2 * kDay)});
+  ASSERT_TRUE(AppendOne(store(), late));
+  auto set = store().ReadRollups(core::FromMicros(0), At(10 * kDay), kAllRollups);
+  ASSERT_TRUE(set) << set.error().ToString();
+  ASSERT_EQ(set->agent_costs.size(), 2u);
+  // kBaseMicros is 12:00Z, so -3 h is the 09:00 bucket of the same day.
+  EXPECT_EQ(set->agent_costs[0].bucket, At(-3 * kHour));
+  EXPECT_EQ(set->agent_costs[0].cost_micros, 500);
+  EXPECT_EQ(set->agent_costs[1].bucket, At(2 * kDay));
+  EXPECT_EQ(set->agent_costs[1].call_count, 1);  // the re-sent "now" did not count
+  EXPECT_EQ(set->agent_costs[1].cost_micros, 1'000);
+}
+
+TEST_P(RollupsTest, FailedAppendLeavesRollupsUntouched) {
+  auto good = MakeBatch({MakeLlmCall("a", 700)});
+  ASSERT_TRUE(AppendOne(store(), good));
+  model::LlmCall bad = MakeLlmCall("bad");
+  bad.input_tokens = -1;  // refused by the table's CHECK: the whole call rolls back
+  auto mixed = MakeBatch({MakeLlmCall("b", 900), bad});
+  ASSERT_FALSE(AppendOne(store(), mixed));
+  auto set = store().ReadRollups(core::FromMicros(0), At(kDay), kAllRollups);
+  ASSERT_TRUE(set);
+  ASSERT_EQ(set->agent_costs.size(), 1u);
+  EXPECT_EQ(set->agent_costs[0].cost_micros, 700);
+  // The next append starts clean (nothing of the failed one is pending).
+  auto next = MakeBatch({MakeLlmCall("c", 50)});
+  ASSERT_TRUE(AppendOne(store(), next));
+  set = store().ReadRollups(core::FromMicros(0), At(kDay), kAllRollups);
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->agent_costs[0].cost_micros, 750);
+}
+
+TEST_P(RollupsTest, LaterTerminalEventMovesTheTaskAndLateCallsCorrectItsCost) {
+  const std::string task = "8b7e2a52-3f4c-4d7e-9a1b-2c3d4e5f6a7b";
+  model::LlmCall call = MakeLlmCall("c1", 3'000);
+  call.task_id = task;
+  model::TaskEvent failed = MakeTask("t-failed");  // no total_cost_usd: cost = its calls
+  failed.status = model::TaskStatus::kFailed;
+  failed.time = At(kHour);
+  auto first = MakeBatch({call, failed});
+  ASSERT_TRUE(AppendOne(store(), first));
+  model::LlmCall late_call = MakeLlmCall("c2", 2'000, 30 * 60'000'000LL);
+  late_call.task_id = task;
+  auto second = MakeBatch({late_call});
+  ASSERT_TRUE(AppendOne(store(), second));
+  auto set = store().ReadRollups(core::FromMicros(0), At(10 * kDay), kAllRollups);
+  ASSERT_TRUE(set);
+  ASSERT_EQ(set->tasks.size(), 1u);
+  EXPECT_EQ(set->tasks[0].status, "failed");
+  EXPECT_EQ(set->tasks[0].cost_micros, 5'000);  // 3,000 + the late 2,000
+
+  // A retry completes the next day with a reported cost: the task now counts
+  // once, as completed, with tool cost 9,000 - 5,000.
+  model::TaskEvent done = MakeTask("t-done");
+  done.status = model::TaskStatus::kCompleted;
+  done.time = At(kDay);
+  done.total_cost_usd = core::Money::FromMicros(9'000);
+  auto third = MakeBatch({done});
+  ASSERT_TRUE(AppendOne(store(), third));
+  set = store().ReadRollups(core::FromMicros(0), At(10 * kDay), kAllRollups);
+  ASSERT_TRUE(set);
+  ASSERT_EQ(set->tasks.size(), 1u);
+  EXPECT_EQ(set->tasks[0].status, "completed");
+  EXPECT_EQ(set->tasks[0].bucket, core::FromMicros(kBaseMicros - 12 * kHour + kDay));
+  EXPECT_EQ(set->tasks[0].task_count, 1);
+  EXPECT_EQ(set->tasks[0].cost_micros, 9'000);
+  EXPECT_EQ(set->tasks[0].llm_cost_micros, 5'000);
+  EXPECT_EQ(set->tasks[0].tool_cost_micros, 4'000);
+}
+
+std::vector<RollupBackend> Backends() {
+  return {
+      RollupBackend{"Sqlite",
+                    [](const std::string& dir) -> Result<std::unique_ptr<Store>> {
+                      auto s = SqliteStore::Open(dir);
+                      if (!s) return std::unexpected(std::move(s).error());
+                      return std::unique_ptr<Store>(std::move(*s));
+                    }},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, RollupsTest, ::testing::ValuesIn(Backends()),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace tally::store
