@@ -23,7 +23,8 @@ run: build
 	@$(BUILD)/tally demo seed --data $(DATA) --if-empty
 	@echo "admin key for this session (tally keys list / revoke to manage):"
 	@$(BUILD)/tally keys create --scope admin --name make-run --data $(DATA)
-	@echo "API:  http://$(LISTEN)   e.g. curl -H 'Authorization: Bearer <key>' http://$(LISTEN)/v1/products"
+	@echo "Web UI: http://$(LISTEN)/  (log in with the key above)"
+	@echo "API:    http://$(LISTEN)/v1/...   e.g. curl -H 'Authorization: Bearer <key>' http://$(LISTEN)/v1/overview"
 	@exec $(BUILD)/tally serve --data $(DATA) --listen $(LISTEN)
 
 test: build

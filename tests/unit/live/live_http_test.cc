@@ -14,6 +14,7 @@
 #include "server/http_server.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/http_client.h"
+#include "support/in_process_server.h"
 #include "support/temp_dir.h"
 
 namespace tally::server {
@@ -35,26 +36,20 @@ class LiveHttpTest : public ::testing::Test {
     observer.on_committed = [this](std::span<const model::Batch* const> b, std::span<const store::AppendStats> s) {
       (void)live_->Apply(live::NewlyStored(b, s));
     };
-    pipeline_ = std::make_unique<ingest::Pipeline>(*store_, ingest::PipelineOptions{}, observer);
-    auth_ = std::make_unique<Authenticator>(*store_, clock_);
-    router_ = std::make_unique<Router>(*auth_, metrics_);
-    services_ = std::make_unique<Services>(Services{*store_, *pipeline_, prices_, metrics_, clock_,
-                                                    [this](std::function<void()> fn) { http_->RunBlocking(fn); }});
-    services_->live = live_.get();
-    services_->budget = enforcer_.get();
-    RegisterAllRoutes(*router_, *services_);
-    HttpServerOptions options;
-    options.port = 0;
-    http_ = std::make_unique<HttpServer>(*router_, options);
-    auto port = http_->Start();
-    ASSERT_TRUE(port) << port.error().ToString();
-    port_ = *port;
+    testing::InProcessServerOptions options;
+    options.observer = observer;
+    options.configure = [this](Services& services) {
+      services.live = live_.get();
+      services.budget = enforcer_.get();
+    };
+    server_ = std::make_unique<testing::InProcessServer>(*store_, clock_, prices_, options);
+    ASSERT_EQ(server_->start_error(), "");
+    port_ = server_->port();
     admin_ = CreateApiKey(*store_, store::kScopeAdmin, "test", clock_.Now())->secret;
     reader_ = CreateApiKey(*store_, store::kScopeRead, "test", clock_.Now())->secret;
   }
   void TearDown() override {
-    pipeline_->Stop();
-    http_->Stop();
+    server_->Stop();
   }
   HttpClient Client(const std::string& key) {
     HttpClient c("127.0.0.1", port_);
@@ -78,14 +73,9 @@ class LiveHttpTest : public ::testing::Test {
   ::tally::testing::TempDir dir_;
   std::unique_ptr<store::SqliteStore> store_;
   model::PriceTable prices_ = model::PriceTable::Defaults();
-  Metrics metrics_;
   std::unique_ptr<live::MemoryAccumulators> live_;
   std::unique_ptr<live::BudgetEnforcer> enforcer_;
-  std::unique_ptr<ingest::Pipeline> pipeline_;
-  std::unique_ptr<Authenticator> auth_;
-  std::unique_ptr<Router> router_;
-  std::unique_ptr<Services> services_;
-  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<testing::InProcessServer> server_;
   std::uint16_t port_ = 0;
   std::string admin_;
   std::string reader_;

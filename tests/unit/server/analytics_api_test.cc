@@ -13,6 +13,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "support/events.h"
 #include "support/http_client.h"
+#include "support/in_process_server.h"
 #include "support/simulated_clock.h"
 #include "support/temp_dir.h"
 
@@ -31,19 +32,10 @@ class AnalyticsApiTest : public ::testing::Test {
     ASSERT_TRUE(opened) << opened.error().ToString();
     store_ = std::move(*opened);
     prices_ = model::PriceTable::Defaults();
-    pipeline_ = std::make_unique<ingest::Pipeline>(*store_, ingest::PipelineOptions{});
-    auth_ = std::make_unique<Authenticator>(*store_, clock_);
-    router_ = std::make_unique<Router>(*auth_, metrics_);
-    services_ = std::make_unique<Services>(
-        Services{*store_, *pipeline_, prices_, metrics_, clock_,
-                 [this](std::function<void()> fn) { http_->RunBlocking(fn); }});
-    RegisterAllRoutes(*router_, *services_);
-    HttpServerOptions options;
-    options.port = 0;
-    http_ = std::make_unique<HttpServer>(*router_, options);
-    auto port = http_->Start();
-    ASSERT_TRUE(port) << port.error().ToString();
-    port_ = *port;
+    testing::InProcessServerOptions options;
+    server_ = std::make_unique<testing::InProcessServer>(*store_, clock_, prices_, options);
+    ASSERT_EQ(server_->start_error(), "");
+    port_ = server_->port();
     auto key = CreateApiKey(*store_, store::kScopeRead, "reader", clock_.Now());
     ASSERT_TRUE(key);
     key_ = key->secret;
@@ -92,8 +84,7 @@ class AnalyticsApiTest : public ::testing::Test {
     ASSERT_TRUE(store_->Append(one));
   }
   void TearDown() override {
-    pipeline_->Stop();
-    http_->Stop();
+    server_->Stop();
   }
 
   json::object GetJson(const std::string& target, int want_status = 200) {
@@ -110,12 +101,7 @@ class AnalyticsApiTest : public ::testing::Test {
   testing::SimulatedClock clock_{core::FromMicros(kMar1 + 20 * kHour)};
   std::unique_ptr<store::SqliteStore> store_;
   model::PriceTable prices_;
-  Metrics metrics_;
-  std::unique_ptr<ingest::Pipeline> pipeline_;
-  std::unique_ptr<Authenticator> auth_;
-  std::unique_ptr<Router> router_;
-  std::unique_ptr<Services> services_;
-  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<testing::InProcessServer> server_;
   std::uint16_t port_ = 0;
   std::string key_;
 };

@@ -14,6 +14,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "support/faulty_store.h"
 #include "support/http_client.h"
+#include "support/in_process_server.h"
 #include "support/temp_dir.h"
 
 namespace tally::server {
@@ -44,29 +45,15 @@ class ServerTest : public ::testing::Test {
     store_ = std::move(*opened);
     faulty_ = std::make_unique<testing::FaultyStore>(*store_);
     prices_ = model::PriceTable::Defaults();
-    pipeline_ = std::make_unique<ingest::Pipeline>(*faulty_, pipeline_options);
-    auth_ = std::make_unique<Authenticator>(*faulty_, core::SystemClock::Instance());
-    router_ = std::make_unique<Router>(*auth_, metrics_);
-    services_ = std::make_unique<Services>(Services{*faulty_, *pipeline_, prices_, metrics_,
-                                                    core::SystemClock::Instance(),
-                                                    [this](std::function<void()> fn) { http_->RunBlocking(fn); }});
-    RegisterAllRoutes(*router_, *services_);
-    HttpServerOptions options;
-    options.port = 0;
+    testing::InProcessServer::Options options;
+    options.pipeline = pipeline_options;
     options.max_body_bytes = max_body;
-    http_ = std::make_unique<HttpServer>(*router_, options);
-    auto port = http_->Start();
-    ASSERT_TRUE(port) << port.error().ToString();
-    port_ = *port;
+    server_ = std::make_unique<testing::InProcessServer>(*faulty_, core::SystemClock::Instance(), prices_, options);
+    ASSERT_EQ(server_->start_error(), "");
     admin_ = Key(store::kScopeAdmin);
   }
 
-  void StopAll() {
-    if (pipeline_) pipeline_->Stop();
-    if (http_) http_->Stop();
-    http_.reset();
-    pipeline_.reset();
-  }
+  void StopAll() { server_.reset(); }
 
   std::string Key(unsigned scopes) {
     auto k = CreateApiKey(*store_, scopes, "test", core::SystemClock::Instance().Now());
@@ -74,11 +61,7 @@ class ServerTest : public ::testing::Test {
     return k->secret;
   }
 
-  HttpClient Client(const std::string& key) {
-    HttpClient c("127.0.0.1", port_);
-    if (!key.empty()) c.SetBearer(key);
-    return c;
-  }
+  HttpClient Client(const std::string& key) { return server_->Client(key); }
 
   std::int64_t StoredCalls() { return *store_->CountEvents(model::EventKind::kLlmCall); }
 
@@ -86,13 +69,7 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<testing::FaultyStore> faulty_;
   model::PriceTable prices_;
-  Metrics metrics_;
-  std::unique_ptr<ingest::Pipeline> pipeline_;
-  std::unique_ptr<Authenticator> auth_;
-  std::unique_ptr<Router> router_;
-  std::unique_ptr<Services> services_;
-  std::unique_ptr<HttpServer> http_;
-  std::uint16_t port_ = 0;
+  std::unique_ptr<testing::InProcessServer> server_;
   std::string admin_;
 };
 
@@ -298,8 +275,8 @@ TEST_F(ServerTest, ShutdownAnswersRequestsCommittedOnTheWayDown) {
   auto pending = std::async(std::launch::async, [&] { return Client(admin_).Post("/v1/events/llm_calls", Call("a")); });
   faulty_->WaitForAppends(1);
   std::thread stopper([&] {
-    pipeline_->Stop();  // waits for the held commit
-    http_->Stop();
+    server_->pipeline().Stop();  // waits for the held commit
+    server_->http().Stop();
   });
   faulty_->OpenGate();
   stopper.join();

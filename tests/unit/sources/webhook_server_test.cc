@@ -17,6 +17,7 @@
 #include "server/http_server.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/http_client.h"
+#include "support/in_process_server.h"
 #include "support/simulated_clock.h"
 #include "support/temp_dir.h"
 #include "unit/sources/fixtures.h"
@@ -52,26 +53,17 @@ class WebhookServerTest : public ::testing::Test {
     config.usd_per_unit = {{"EUR", "1.10"}};
     sources_ = ingest::SourceRegistry::FromConfig(config);
     prices_ = model::PriceTable::Defaults();
-    pipeline_ = std::make_unique<ingest::Pipeline>(*store_, ingest::PipelineOptions{});
-    auth_ = std::make_unique<Authenticator>(*store_, core::SystemClock::Instance());
-    router_ = std::make_unique<Router>(*auth_, metrics_);
-    services_ = std::make_unique<Services>(Services{*store_, *pipeline_, prices_, metrics_, clock_,
-                                                    [this](std::function<void()> fn) { http_->RunBlocking(fn); }});
-    services_->sources = sources_.get();
-    RegisterAllRoutes(*router_, *services_);
-    HttpServerOptions options;
-    options.port = 0;
-    http_ = std::make_unique<HttpServer>(*router_, options);
-    auto port = http_->Start();
-    ASSERT_TRUE(port) << port.error().ToString();
-    port_ = *port;
+    testing::InProcessServerOptions options;
+    options.configure = [this](Services& services) { services.sources = sources_.get(); };
+    server_ = std::make_unique<testing::InProcessServer>(*store_, clock_, prices_, options);
+    ASSERT_EQ(server_->start_error(), "");
+    port_ = server_->port();
     auto key = CreateApiKey(*store_, store::kScopeAdmin, "test", core::SystemClock::Instance().Now());
     ASSERT_TRUE(key);
     admin_ = key->secret;
   }
   void TearDown() override {
-    pipeline_->Stop();
-    http_->Stop();
+    server_->Stop();
   }
 
   testing::ClientResponse Deliver(const std::string& body, const std::string& secret = kSecret,
@@ -100,12 +92,7 @@ class WebhookServerTest : public ::testing::Test {
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<ingest::SourceRegistry> sources_;
   model::PriceTable prices_;
-  Metrics metrics_;
-  std::unique_ptr<ingest::Pipeline> pipeline_;
-  std::unique_ptr<Authenticator> auth_;
-  std::unique_ptr<Router> router_;
-  std::unique_ptr<Services> services_;
-  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<testing::InProcessServer> server_;
   std::uint16_t port_ = 0;
   std::string admin_;
 };
