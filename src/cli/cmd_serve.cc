@@ -13,8 +13,6 @@
 #include "core/clock.h"
 #include "ingest/pipeline.h"
 #include "live/budget_enforcer.h"
-#include "live/memory/memory_accumulators.h"
-#include "live/redis/redis_accumulators.h"
 #include "server/auth.h"
 #include "server/handlers.h"
 #include "server/handlers_ui.h"
@@ -80,19 +78,9 @@ int RunServe(const ServeArgs& args) {
   if (!budget_options) return Fail(budget_options.error());
   // live.redis_url / TALLY_LIVE_REDIS_URL: counters and reservations in Redis,
   // shared by every node; empty keeps them in this process.
-  std::unique_ptr<live::Accumulators> live_backend;
-  if (config.live_redis_url.empty()) {
-    live_backend = std::make_unique<live::MemoryAccumulators>(clock, *calendar);
-  } else {
-    live::redis::RedisOptions redis_options;
-    redis_options.url = config.live_redis_url;
-    redis_options.prefix = config.live_redis_prefix;
-    auto made = live::redis::RedisAccumulators::Create(clock, *calendar, redis_options);
-    if (!made) return Fail(made.error());
-    live_backend = std::move(*made);
-    spdlog::info("live counters in redis (prefix '{}')", config.live_redis_prefix);
-  }
-  live::Accumulators& live_counters = *live_backend;
+  auto live_backend = MakeLiveBackend(config, clock, *calendar);
+  if (!live_backend) return Fail(live_backend.error());
+  live::Accumulators& live_counters = **live_backend;
   if (auto s = live_counters.Rebuild(**store); !s) return Fail(s.error());
   if (!config.grafana_url.empty() && !config.grafana_token.empty()) {
     // Pauses (by an operator or by runaway detection) become annotations on

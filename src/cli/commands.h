@@ -8,8 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/result.h"
+#include "live/accumulators.h"
+#include "live/business_calendar.h"
 #include "dashboards/grafana_client.h"
 #include "model/price_table.h"
 #include "store/store.h"
@@ -65,6 +68,20 @@ struct DemoArgs {
 int RunDemoSeed(const DemoArgs& args);
 
 int RunMigrate(const core::Config& config);
+
+// The live counters backend the config selects: Redis when live.redis_url is
+// set (shared by every node), else this process's memory.
+core::Result<std::unique_ptr<live::Accumulators>> MakeLiveBackend(const core::Config& config,
+                                                                   const core::Clock& clock,
+                                                                   const live::BusinessCalendar& calendar);
+
+struct LiveArgs {
+  core::Config config;
+  std::string server;  // with the memory backend: the running server to ask
+  std::string key;     // its admin key
+};
+// `tally live rebuild`: recomputes the live counters from the store.
+int RunLiveRebuild(const LiveArgs& args);
 
 struct DashboardsArgs {
   core::Config config;

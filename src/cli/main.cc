@@ -202,6 +202,22 @@ int main(int argc, char** argv) {
     exit_code = tally::cli::RunRollupsRebuild(config);
   });
 
+  CommonFlags live_flags;
+  tally::cli::LiveArgs live;
+  auto* live_cmd = app.add_subcommand("live", "live counters (seed §4)");
+  live_cmd->require_subcommand(1);
+  auto* live_rebuild = live_cmd->add_subcommand("rebuild", "recompute the live counters from the store");
+  AddCommon(live_rebuild, &live_flags);
+  live_rebuild->add_option("--server", live.server, "ask this running server (in-memory counters)");
+  live_rebuild->add_option("--key", live.key, "its admin key (or TALLY_KEY)");
+  live_rebuild->callback([&] {
+    if (!ResolveConfig(live_flags, &live.config)) { exit_code = 2; return; }
+    if (live.key.empty()) {
+      if (const char* k = std::getenv("TALLY_KEY")) live.key = k;
+    }
+    exit_code = tally::cli::RunLiveRebuild(live);
+  });
+
   CommonFlags dash_flags;
   tally::cli::DashboardsArgs dash;
   auto* dash_cmd = app.add_subcommand("dashboards", "Grafana dashboards (seed §8 hierarchy)");
