@@ -194,10 +194,12 @@ function usdText(text) {
 }
 
 const TREND_CLASS = { improving: 'up', worsening: 'down', stable: 'flat', unknown: 'flat' };
+// The arrow says where the number went; the colour and word say whether that is good.
 function trendOf(metric) {
   const word = (metric && metric.trend) || 'unknown';
-  return el('span', { class: 'trend ' + TREND_CLASS[word] }, word === 'unknown' ? '→ no prior data' :
-    (word === 'improving' ? '↑ ' : word === 'worsening' ? '↓ ' : '→ ') + word + ' vs previous 24 h');
+  if (word === 'unknown') return el('span', { class: 'trend flat' }, '→ no prior data');
+  const arrow = word === 'stable' ? '→ ' : (metric.value > metric.previous ? '↑ ' : '↓ ');
+  return el('span', { class: 'trend ' + TREND_CLASS[word] }, arrow + word + ' vs previous 24 h');
 }
 
 // The seed §8 overview, straight from GET /v1/overview (the same numbers the
@@ -223,7 +225,7 @@ async function overviewPage() {
   const alerts = o.alerts && o.alerts.length
     ? el('ul', {}, ...o.alerts.map((x) => el('li', {}, `${x.state || x.status || ''} ${x.summary || x.message || x.rule || ''}`)))
     : el('p', { class: 'flat' }, state.features.alerts ? 'No alerts in the last 24 hours.' : 'Alerting is not enabled in this build.');
-  const money = (v) => '$' + v.toFixed(2);
+  const money = (v) => usdText(v);
   return [cards,
     chart('Cost per hour, last 24 h (USD)', xs, [{ label: 'cost', values: ys, fmt: money }], { fill: true }),
     el('div', { class: 'grid2' },
