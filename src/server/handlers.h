@@ -35,7 +35,7 @@ struct Services {
   const ingest::SourceRegistry* sources = nullptr;
   // Called (on the blocking pool) after a product is created, e.g. to give it
   // its Grafana dashboard. Empty: nothing happens.
-  std::function<void(const model::Product&)> on_product_created;
+  std::function<void(const model::Product&)> on_product_created = nullptr;
 };
 
 // {"columns": [...], "rows": [[...], ...]}; shared by /v1/sql and `tally sql --json`.

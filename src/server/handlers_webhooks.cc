@@ -1,5 +1,7 @@
 // Webhooks and their parking lot.
 //   POST /webhooks/stripe            public: authenticated by Stripe-Signature
+//   POST /webhooks/lemonsqueezy      public: authenticated by X-Signature
+//   POST /webhooks/gumroad/{token}   public: authenticated by the secret URL token
 //   POST /v1/integrations/litellm    ingest: StandardLoggingPayload(s) -> llm_calls
 //   GET  /v1/parked[?all=true]       read: parked deliveries (replayed ones with all)
 //   POST /v1/parked/replay           admin: retry every parked delivery (after a rate change)
@@ -189,6 +191,19 @@ void RegisterWebhookRoutes(Router& router, Services& s) {
     router.Add("POST", "/webhooks/stripe", kPublic,
                [&s, stripe](std::shared_ptr<Call> call, Responder respond) {
                  HandleWebhook(s, *stripe, std::move(call), std::move(respond));
+               });
+  }
+
+  if (const ingest::Source* ls = s.sources->Find("lemonsqueezy")) {
+    router.Add("POST", "/webhooks/lemonsqueezy", kPublic,
+               [&s, ls](std::shared_ptr<Call> call, Responder respond) {
+                 HandleWebhook(s, *ls, std::move(call), std::move(respond));
+               });
+  }
+  if (const ingest::Source* gumroad = s.sources->Find("gumroad")) {
+    router.Add("POST", "/webhooks/gumroad/{token}", kPublic,
+               [&s, gumroad](std::shared_ptr<Call> call, Responder respond) {
+                 HandleWebhook(s, *gumroad, std::move(call), std::move(respond));
                });
   }
 

@@ -1,5 +1,7 @@
 #include "ingest/sources/source_registry.h"
 
+#include "ingest/sources/gumroad_source.h"
+#include "ingest/sources/lemonsqueezy_source.h"
 #include "ingest/sources/litellm_source.h"
 #include "ingest/sources/stripe_source.h"
 
@@ -19,6 +21,9 @@ std::unique_ptr<SourceRegistry> SourceRegistry::FromConfig(const core::SourcesCo
       StripeSource::Options{config.stripe_webhook_secrets,
                             std::chrono::seconds(config.stripe_tolerance_seconds)},
       converter));
+  sources.push_back(
+      std::make_unique<LemonSqueezySource>(config.lemonsqueezy_signing_secret, converter));
+  sources.push_back(std::make_unique<GumroadSource>(config.gumroad_url_token, converter));
   sources.push_back(std::make_unique<LiteLlmSource>(config.litellm_agent_id_field));
   return std::make_unique<SourceRegistry>(std::move(sources));
 }
