@@ -35,6 +35,7 @@ bench: build
 	$(BUILD)/bench/rollups_bench
 	$(BUILD)/bench/analytics_bench
 	$(BUILD)/bench/ingest_bench
+	$(BUILD)/bench/budget_bench
 
 clean:
 	rm -rf $(BUILD)
