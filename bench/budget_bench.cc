@@ -106,12 +106,12 @@ int InProcess(std::int64_t total) {
 int OverHttp(const std::string& label, int connections, std::int64_t total, bool reserve = true) {
   tally::testing::TempDir dir;
   std::string data = dir.str() + "/data";
-  auto key = tally::testing::RunCommand(TALLY_BINARY, {"keys", "create", "--scope", "ingest,admin", "--data", data});
+  auto key = tally::testing::CreateKey(TALLY_BINARY, data, "ingest,admin");
   if (!key) {
     std::cerr << key.error().ToString() << "\n";
     return 1;
   }
-  std::string secret = key->substr(0, key->find('\n'));
+  std::string secret = *key;
   tally::testing::ServerProcess server(TALLY_BINARY, data);
   if (auto s = server.Start(); !s) {
     std::cerr << s.error().ToString() << "\n";

@@ -49,12 +49,12 @@ int main(int argc, char** argv) {
   }
   tally::testing::TempDir dir;
   std::string data = dir.str() + "/data";
-  auto key = tally::testing::RunCommand(TALLY_BINARY, {"keys", "create", "--scope", "ingest", "--data", data});
+  auto key = tally::testing::CreateKey(TALLY_BINARY, data, "ingest");
   if (!key) {
     std::cerr << key.error().ToString() << "\n";
     return 1;
   }
-  std::string secret = key->substr(0, key->find('\n'));
+  std::string secret = *key;
   tally::testing::ServerProcess server(TALLY_BINARY, data);
   if (auto s = server.Start(); !s) {
     std::cerr << s.error().ToString() << "\n";

@@ -44,9 +44,9 @@ TEST(BudgetTwoNodesTest, SharedRedisNeverAdmitsMoreThanTheBudgetAndSettlesExactl
   ASSERT_TRUE(redis.Start());
   testing::TempDir dir;
   std::string data = dir.str() + "/data";
-  auto key = testing::RunCommand(TALLY_BINARY, {"keys", "create", "--scope", "ingest,read,admin", "--data", data});
+  auto key = testing::CreateKey(TALLY_BINARY, data, "ingest,read,admin");
   ASSERT_TRUE(key);
-  std::string secret = key->substr(0, key->find('\n'));
+  std::string secret = *key;
 
   ::setenv("TALLY_LIVE_REDIS_URL", redis.url().c_str(), 1);
   testing::ServerProcess node_a(TALLY_BINARY, data);

@@ -19,7 +19,6 @@ namespace tally {
 namespace {
 
 using testing::HttpClient;
-using testing::RunCommand;
 using testing::ServerProcess;
 
 constexpr int kClients = 4;
@@ -52,9 +51,9 @@ struct Outcome {
 TEST(CrashRecoveryTest, SigkillLosesNoAckedEventAndRetriesStoreEachOnce) {
   testing::TempDir dir;
   std::string data = dir.str() + "/data";
-  auto key = RunCommand(TALLY_BINARY, {"keys", "create", "--scope", "ingest,read", "--data", data});
+  auto key = testing::CreateKey(TALLY_BINARY, data, "ingest,read");
   ASSERT_TRUE(key) << key.error().ToString();
-  std::string secret = key->substr(0, key->find('\n'));
+  std::string secret = *key;
 
   ServerProcess server(TALLY_BINARY, data);
   ASSERT_TRUE(server.Start());

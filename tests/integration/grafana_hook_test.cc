@@ -17,7 +17,7 @@ TEST(GrafanaHookTest, NewProductGetsItsDashboardFromTheTemplate) {
   testing::FakeGrafana grafana("glsa_hook");
   testing::TempDir dir;
   std::string data = dir.str() + "/data";
-  auto key = testing::RunCommand(TALLY_BINARY, {"keys", "create", "--scope", "admin", "--data", data});
+  auto key = testing::CreateKey(TALLY_BINARY, data, "admin");
   ASSERT_TRUE(key);
   setenv("TALLY_GRAFANA_URL", grafana.url().c_str(), 1);  // inherited by the child only
   setenv("TALLY_GRAFANA_TOKEN", "glsa_hook", 1);
@@ -27,7 +27,7 @@ TEST(GrafanaHookTest, NewProductGetsItsDashboardFromTheTemplate) {
   unsetenv("TALLY_GRAFANA_TOKEN");
   ASSERT_TRUE(started);
   testing::HttpClient http("127.0.0.1", server.port());
-  http.SetBearer(key->substr(0, key->find('\n')));
+  http.SetBearer(*key);
   auto r = http.Post("/v1/products", R"({"id":"3f2a9c1e-0a6b-4c3e-9a51-0d7f3e2a9b11","name":"SEO tool","type":"seo-site"})");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 201) << r->body;

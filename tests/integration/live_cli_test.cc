@@ -40,9 +40,9 @@ TEST(LiveCliTest, RebuildFillsRedisFromTheStore) {
 TEST(LiveCliTest, WithoutRedisItAsksTheRunningServer) {
   testing::TempDir dir;
   std::string data = dir.str() + "/data";
-  auto key = testing::RunCommand(TALLY_BINARY, {"keys", "create", "--scope", "admin", "--data", data});
+  auto key = testing::CreateKey(TALLY_BINARY, data, "admin");
   ASSERT_TRUE(key);
-  std::string secret = key->substr(0, key->find('\n'));
+  std::string secret = *key;
   auto [rc0, hint] = Shell(std::string(TALLY_BINARY) + " live rebuild --data " + data);
   EXPECT_EQ(rc0, 1);
   EXPECT_NE(hint.find("--server"), std::string::npos) << hint;

@@ -27,6 +27,13 @@ core::Result<std::string> RunCommand(const std::string& binary, const std::vecto
   return out;
 }
 
+core::Result<std::string> CreateKey(const std::string& binary, const std::string& data_dir,
+                                    const std::string& scopes) {
+  auto out = RunCommand(binary, {"keys", "create", "--scope", scopes, "--data", data_dir});
+  if (!out) return out;
+  return out->substr(0, out->find('\n'));  // the secret is the only line on stdout
+}
+
 ServerProcess::ServerProcess(std::string binary, std::string data_dir, std::vector<std::string> extra_args)
     : binary_(std::move(binary)), data_dir_(std::move(data_dir)), extra_args_(std::move(extra_args)) {}
 

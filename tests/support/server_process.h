@@ -15,6 +15,10 @@ namespace tally::testing {
 // Runs `binary args...` to completion and returns its stdout.
 core::Result<std::string> RunCommand(const std::string& binary, const std::vector<std::string>& args);
 
+// `tally keys create --scope SCOPES --data DATA_DIR`: the new key's secret.
+core::Result<std::string> CreateKey(const std::string& binary, const std::string& data_dir,
+                                    const std::string& scopes);
+
 class ServerProcess {
  public:
   ServerProcess(std::string binary, std::string data_dir, std::vector<std::string> extra_args = {});
