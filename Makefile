@@ -36,6 +36,7 @@ bench: build
 	$(BUILD)/bench/analytics_bench
 	$(BUILD)/bench/ingest_bench
 	$(BUILD)/bench/budget_bench
+	$(BUILD)/bench/pg_ingest_bench
 
 clean:
 	rm -rf $(BUILD)

@@ -13,6 +13,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   sqlite3 curl
   redis-server libhiredis-dev
+  postgresql-15 postgresql-15-partman libpq-dev
+  opensmtpd
   chromium
 )
 
@@ -44,4 +46,13 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "installing: ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+# The email notifier's test starts its own OpenSMTPD; a system instance
+# (started by the package on machines with systemd) would hold the
+# machine-wide control socket, so it is stopped and disabled.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet opensmtpd 2>/dev/null; then
+  $SUDO systemctl disable --now opensmtpd >/dev/null 2>&1 || true
+elif pgrep -x smtpd >/dev/null 2>&1; then
+  # No systemd (a container): the package's init script may have started it.
+  $SUDO service opensmtpd stop >/dev/null 2>&1 || $SUDO pkill -x smtpd || true
+fi
 install_npm_packages

@@ -5,14 +5,14 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/open.h"
 
 namespace tally::cli {
 
 core::Result<std::unique_ptr<store::Store>> OpenStore(const std::string& data_dir, bool read_only) {
-  store::SqliteStore::OpenOptions options;
-  options.read_only = read_only;
-  auto opened = store::SqliteStore::Open(data_dir, options);
+  // A postgres:// URL opens the PostgreSQL store, anything else the SQLite
+  // folder (store/open.h).
+  auto opened = store::Open(data_dir, read_only);
   if (!opened) return std::unexpected(opened.error());
   std::unique_ptr<store::Store> s = std::move(*opened);
   if (!read_only) TALLY_RETURN_IF_ERROR(s->Migrate());
@@ -33,7 +33,7 @@ int Fail(const core::Error& error) {
 int RunMigrate(const core::Config& config) {
   auto s = OpenStore(config.data_dir);
   if (!s) return Fail(s.error());
-  std::cout << "schema of " << config.data_dir << " is up to date\n";
+  std::cout << "schema of " << store::RedactLocation(config.data_dir) << " is up to date\n";
   return 0;
 }
 

@@ -29,7 +29,7 @@ core::Result<model::EventKind> TableForFile(const std::string& path, const std::
   }
   return std::unexpected(core::Error::InvalidArgument(fmt::format(
       "cannot tell the table of '{}' from its name; pass --table (llm_calls, revenue_events, task_events, "
-      "infra_costs, growth_events)",
+      "infra_costs, growth_events, ops_events)",
       path)));
 }
 

@@ -9,8 +9,10 @@
 
 #include "cli/commands.h"
 #include "core/clock.h"
+#include "live/failover_accumulators.h"
 #include "live/memory/memory_accumulators.h"
 #include "live/redis/redis_accumulators.h"
+#include "store/open.h"
 
 namespace tally::cli {
 namespace {
@@ -21,18 +23,29 @@ size_t Collect(char* data, size_t size, size_t n, void* out) {
 }
 
 int AskServer(const LiveArgs& args) {
-  if (args.key.empty()) {
-    return Fail(core::Error::InvalidArgument("--server needs --key (an admin key) or TALLY_KEY"));
+  auto body = PostToServer(args.server, "/v1/live/rebuild", args.key, "{}");
+  if (!body) return Fail(body.error());
+  std::cout << *body;
+  return 0;
+}
+
+}  // namespace
+
+core::Result<std::string> PostToServer(const std::string& server, const std::string& path, const std::string& key,
+                                       const std::string& json_body) {
+  if (key.empty()) {
+    return std::unexpected(core::Error::InvalidArgument("--server needs --key (an admin key) or TALLY_KEY"));
   }
-  std::string url = args.server;
+  std::string url = server;
   while (!url.empty() && url.back() == '/') url.pop_back();
-  url += "/v1/live/rebuild";
+  url += path;
   CURL* curl = curl_easy_init();
   std::string body;
-  curl_slist* headers = curl_slist_append(nullptr, ("Authorization: Bearer " + args.key).c_str());
+  curl_slist* headers = curl_slist_append(nullptr, ("Authorization: Bearer " + key).c_str());
+  headers = curl_slist_append(headers, "Content-Type: application/json");
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "{}");
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json_body.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Collect);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
@@ -43,14 +56,13 @@ int AskServer(const LiveArgs& args) {
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   if (rc != CURLE_OK) {
-    return Fail(core::Error::Unavailable(fmt::format("POST {}: {}", url, curl_easy_strerror(rc))));
+    return std::unexpected(core::Error::Unavailable(fmt::format("POST {}: {}", url, curl_easy_strerror(rc))));
   }
-  if (status != 200) return Fail(core::Error::Unavailable(fmt::format("POST {} answered {}: {}", url, status, body)));
-  std::cout << body;
-  return 0;
+  if (status != 200) {
+    return std::unexpected(core::Error::Unavailable(fmt::format("POST {} answered {}: {}", url, status, body)));
+  }
+  return body;
 }
-
-}  // namespace
 
 core::Result<std::unique_ptr<live::Accumulators>> MakeLiveBackend(const core::Config& config,
                                                                    const core::Clock& clock,
@@ -64,6 +76,28 @@ core::Result<std::unique_ptr<live::Accumulators>> MakeLiveBackend(const core::Co
   auto made = live::redis::RedisAccumulators::Create(clock, calendar, options);
   if (!made) return std::unexpected(made.error());
   return std::unique_ptr<live::Accumulators>(std::move(*made));
+}
+
+core::Result<std::unique_ptr<live::Accumulators>> MakeServeLiveBackend(
+    const core::Config& config, const core::Clock& clock, const live::BusinessCalendar& calendar,
+    store::Store& store, std::function<bool(std::function<void()>)> run_serialized) {
+  if (config.live_redis_url.empty()) return MakeLiveBackend(config, clock, calendar);
+  live::FailoverOptions options;
+  options.policy = TALLY_TRY(live::ParseRedisDownPolicy(config.live_redis_down_policy));
+  options.run_serialized = std::move(run_serialized);
+  live::redis::RedisOptions redis;
+  redis.url = config.live_redis_url;
+  redis.prefix = config.live_redis_prefix;
+  // A bad URL or prefix is a configuration error, not an outage.
+  TALLY_TRY(live::redis::ParseRedisUrl(redis.url));
+  if (redis.prefix.empty()) return std::unexpected(core::Error::InvalidArgument("live.redis_prefix is empty"));
+  auto connect = [&clock, calendar, redis]() -> core::Result<std::unique_ptr<live::Accumulators>> {
+    auto made = live::redis::RedisAccumulators::Create(clock, calendar, redis);
+    if (!made) return std::unexpected(made.error());
+    return std::unique_ptr<live::Accumulators>(std::move(*made));
+  };
+  return std::unique_ptr<live::Accumulators>(
+      std::make_unique<live::FailoverAccumulators>(connect, store, clock, calendar, std::move(options)));
 }
 
 int RunLiveRebuild(const LiveArgs& args) {
@@ -82,7 +116,7 @@ int RunLiveRebuild(const LiveArgs& args) {
   if (!backend) return Fail(backend.error());
   if (auto s = (*backend)->Rebuild(**store); !s) return Fail(s.error());
   std::cout << fmt::format("live counters rebuilt in redis (prefix '{}') from {}\n", args.config.live_redis_prefix,
-                           args.config.data_dir);
+                           store::RedactLocation(args.config.data_dir));
   return 0;
 }
 

@@ -9,10 +9,18 @@
 #include <thread>
 #include <iostream>
 
+#include "alerts/dispatcher.h"
+#include "alerts/evaluator.h"
+#include "alerts/leader_lease.h"
+#include "alerts/notifiers.h"
+#include "alerts/prober.h"
+#include "alerts/scheduler.h"
 #include "cli/commands.h"
 #include "core/clock.h"
+#include "ingest/bus/bus_consumer.h"
 #include "ingest/pipeline.h"
 #include "live/budget_enforcer.h"
+#include "live/redis/redis_connection.h"
 #include "server/auth.h"
 #include "server/handlers.h"
 #include "server/handlers_ui.h"
@@ -20,6 +28,7 @@
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/router.h"
+#include "store/open.h"
 
 namespace tally::cli {
 namespace {
@@ -78,7 +87,18 @@ int RunServe(const ServeArgs& args) {
   if (!budget_options) return Fail(budget_options.error());
   // live.redis_url / TALLY_LIVE_REDIS_URL: counters and reservations in Redis,
   // shared by every node; empty keeps them in this process.
-  auto live_backend = MakeLiveBackend(config, clock, *calendar);
+  // With Redis, a Redis outage degrades to [live] redis_down_policy; the
+  // reconciliation when it is back runs on the pipeline's writer thread (an
+  // empty batch's callback), after every commit before it was applied and
+  // with none running.
+  ingest::Pipeline* pipeline_ptr = nullptr;
+  auto live_backend = MakeServeLiveBackend(
+      config, clock, *calendar, **store, [&pipeline_ptr](std::function<void()> fn) {
+        if (pipeline_ptr == nullptr) return false;
+        return pipeline_ptr->Submit(model::Batch{"live:reconcile", {}},
+                                    [fn = std::move(fn)](core::Result<store::AppendStats>) { fn(); })
+            .has_value();
+      });
   if (!live_backend) return Fail(live_backend.error());
   live::Accumulators& live_counters = **live_backend;
   if (auto s = live_counters.Rebuild(**store); !s) return Fail(s.error());
@@ -109,7 +129,65 @@ int RunServe(const ServeArgs& args) {
     }
   };
   ingest::Pipeline pipeline(**store, {config.queue_events, config.group_events}, observer);
+  pipeline_ptr = &pipeline;
   metrics.SetQueueDepthSource([&pipeline] { return pipeline.queued_events(); });
+  metrics.SetLiveDegradedSource([&live_counters] { return live_counters.degraded(); });
+
+  // Alerts (src/alerts, docs/alerts.md): every node probes its products'
+  // health URLs and can deliver notifications; only the leader evaluates the
+  // rules (a Redis lease when live.redis_url is set, else this node).
+  const core::AlertsConfig& alerts_config = config.alerts;
+  std::unique_ptr<alerts::Dispatcher> alert_dispatcher;
+  alerts::ProbeBoard probe_board;
+  std::unique_ptr<alerts::Prober> prober;
+  std::unique_ptr<alerts::Evaluator> evaluator;
+  std::unique_ptr<alerts::LeaderLease> lease;
+  std::unique_ptr<alerts::AlertScheduler> alert_scheduler;
+  std::string node_id = alerts_config.node_id.empty() ? alerts::DefaultNodeId() : alerts_config.node_id;
+  if (alerts_config.enabled) {
+    auto rules = alerts::RuleSetFromConfig(alerts_config);
+    if (!rules) return Fail(rules.error());
+    auto notifiers = alerts::NotifiersFromConfig(alerts_config);
+    if (!notifiers) return Fail(notifiers.error());
+    alert_dispatcher = std::make_unique<alerts::Dispatcher>(
+        std::move(*notifiers),
+        alerts::DispatcherOptions{static_cast<std::size_t>(alerts_config.queue),
+                                  static_cast<int>(alerts_config.max_attempts),
+                                  std::chrono::milliseconds(alerts_config.backoff_ms)});
+    // Probe results become ops events (uptime_check), like every ops signal.
+    prober = std::make_unique<alerts::Prober>(
+        **store, clock, probe_board,
+        alerts::Prober::Options{std::chrono::seconds(alerts_config.probe_interval_seconds),
+                                std::chrono::milliseconds(alerts_config.probe_timeout_ms)},
+        [&pipeline](model::OpsEvent e) {
+          auto s = pipeline.Submit(model::Batch{"uptime", {std::move(e)}}, [](core::Result<store::AppendStats> r) {
+            if (!r) spdlog::warn("uptime probe event: {}", r.error().ToString());
+          });
+          if (!s) spdlog::warn("uptime probe event: {}", s.error().ToString());
+        });
+    evaluator = std::make_unique<alerts::Evaluator>(
+        **store, live_counters, clock, std::move(*rules),
+        [&budget](const std::string& agent, const std::string& reason) {
+          return budget.SetPaused(agent, true, reason, "tally:alerts");
+        },
+        &probe_board, alert_dispatcher.get());
+    auto lease_ms = std::chrono::milliseconds(alerts_config.lease_seconds * 1000);
+    if (!config.live_redis_url.empty()) {
+      auto url = live::redis::ParseRedisUrl(config.live_redis_url);
+      if (!url) return Fail(url.error());
+      live::redis::RedisConnection::Options redis_options;
+      redis_options.url = *url;
+      redis_options.pool_size = 1;
+      auto redis = live::redis::RedisConnection::Connect(redis_options);
+      if (!redis) return Fail(redis.error());
+      lease = std::make_unique<alerts::RedisLease>(std::move(*redis), config.live_redis_prefix + ":alerts:leader",
+                                                   node_id, lease_ms);
+    } else {
+      lease = std::make_unique<alerts::SingleNodeLease>();
+    }
+    alert_scheduler = std::make_unique<alerts::AlertScheduler>(
+        *evaluator, *lease, std::chrono::seconds(alerts_config.interval_seconds));
+  }
 
   server::Authenticator auth(**store, clock);
   server::Router router(auth, metrics);
@@ -131,6 +209,14 @@ int RunServe(const ServeArgs& args) {
       if (!status) spdlog::warn("grafana: dashboard for product {}: {}", p.id, status.error().ToString());
     };
   }
+  if (alert_scheduler) {
+    services.alerts_status = [&alert_scheduler, node_id] {
+      return boost::json::object{{"enabled", true},
+                                 {"node_id", node_id},
+                                 {"leader", alert_scheduler->is_leader()},
+                                 {"evaluations", alert_scheduler->evaluations()}};
+    };
+  }
   server::RegisterAllRoutes(router, services);
   server::SessionStore ui_sessions(clock);
   server::RegisterUiRoutes(router, auth, ui_sessions);
@@ -140,7 +226,7 @@ int RunServe(const ServeArgs& args) {
   if (!port) return Fail(port.error());
 
   std::cout << fmt::format("tally listening on http://{}:{}  (data: {})", http_options.host, *port,
-                           config.data_dir)
+                           store::RedactLocation(config.data_dir))
             << std::endl;
   if (!args.port_file.empty()) {
     std::string tmp = args.port_file + ".tmp";
@@ -148,9 +234,34 @@ int RunServe(const ServeArgs& args) {
     std::rename(tmp.c_str(), args.port_file.c_str());  // readers never see a half-written file
   }
 
+  if (alert_scheduler) {
+    prober->Start();
+    alert_scheduler->Start();
+  }
+
+  // The agent event bus (bus.redis_url, docs/integrations/redis-streams.md):
+  // entries go through the pipeline and are XACKed after their commit.
+  std::unique_ptr<ingest::bus::BusConsumer> bus;
+  if (!config.sources.bus_redis_url.empty()) {
+    const core::SourcesConfig& sc = config.sources;
+    ingest::bus::BusOptions bus_options{sc.bus_redis_url, sc.bus_stream, sc.bus_group, sc.bus_consumer,
+                                        sc.bus_dead_letter_stream, std::chrono::milliseconds(sc.bus_claim_idle_ms)};
+    auto started = ingest::bus::BusConsumer::Start(
+        bus_options, pipeline, *prices,
+        [&metrics](std::string_view outcome, std::int64_t n) { metrics.ObserveBus(outcome, n); });
+    if (!started) return Fail(started.error());
+    bus = std::move(*started);
+  }
+
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("signal {}: stopping", sig);
+  if (alert_scheduler) {  // hands the lease over at once, before the pipeline stops
+    alert_scheduler->Stop();
+    prober->Stop();
+    alert_dispatcher->Stop();
+  }
+  if (bus) bus->Stop();  // its chunk in flight commits and is acknowledged first
   pipeline.Stop();  // commits and answers what is queued while connections are still open
   http.Stop();
   return 0;

@@ -19,7 +19,8 @@
 
 namespace tally::cli {
 
-// Opens the store in config.data_dir and brings its schema up to date.
+// Opens the store in config.data_dir (a SQLite folder, or a postgres:// URL
+// when [store] url / --store is set) and brings its schema up to date.
 core::Result<std::unique_ptr<store::Store>> OpenStore(const std::string& data_dir, bool read_only = false);
 // Built-in prices overlaid with config.price_table when set.
 core::Result<model::PriceTable> LoadPrices(const core::Config& config);
@@ -74,6 +75,12 @@ int RunMigrate(const core::Config& config);
 core::Result<std::unique_ptr<live::Accumulators>> MakeLiveBackend(const core::Config& config,
                                                                    const core::Clock& clock,
                                                                    const live::BusinessCalendar& calendar);
+// For `tally serve`: with Redis, a live::FailoverAccumulators (Redis down at
+// start or later: [live] redis_down_policy, reconnection, reconciliation
+// through run_serialized); else this process's memory.
+core::Result<std::unique_ptr<live::Accumulators>> MakeServeLiveBackend(
+    const core::Config& config, const core::Clock& clock, const live::BusinessCalendar& calendar,
+    store::Store& store, std::function<bool(std::function<void()>)> run_serialized);
 
 struct LiveArgs {
   core::Config config;
@@ -82,6 +89,21 @@ struct LiveArgs {
 };
 // `tally live rebuild`: recomputes the live counters from the store.
 int RunLiveRebuild(const LiveArgs& args);
+// POST json_body to a running server's path with a bearer key; the response
+// body on 200, else unavailable naming the URL and the answer.
+core::Result<std::string> PostToServer(const std::string& server, const std::string& path, const std::string& key,
+                                       const std::string& json_body);
+
+struct KillSwitchArgs {
+  core::Config config;
+  std::string target;  // an agent id, or store::kFactoryTarget
+  bool paused = true;
+  std::string reason;
+  std::string server;  // a running server to ask (POST /v1/.../pause|resume)
+  std::string key;     // its admin key
+};
+// `tally agents pause|resume ID`, `tally factory pause|resume` (cmd_agents.cc).
+int RunKillSwitch(const KillSwitchArgs& args);
 
 struct DashboardsArgs {
   core::Config config;
@@ -124,5 +146,19 @@ struct MappingsArgs {
   std::string channel_id;
 };
 int RunMappings(const MappingsArgs& args);
+
+// `tally alerts list [--state S] [--limit N] [--json] | ack ID | silence ID
+// (--until T | --minutes N)` (cmd_alerts.cc).
+struct AlertsArgs {
+  core::Config config;
+  std::string action;  // list, ack, silence
+  std::string state;   // list: "", firing, resolved
+  std::int64_t limit = 100;
+  bool json = false;
+  std::int64_t id = 0;
+  std::string until;        // RFC 3339
+  std::int64_t minutes = 0;
+};
+int RunAlerts(const AlertsArgs& args);
 
 }  // namespace tally::cli

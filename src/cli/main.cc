@@ -16,12 +16,14 @@ using tally::core::Config;
 struct CommonFlags {
   std::string config_file;
   std::optional<std::string> data_dir;
+  std::optional<std::string> store_url;
   std::optional<std::string> price_table;
 };
 
 void AddCommon(CLI::App* cmd, CommonFlags* f) {
   cmd->add_option("--config", f->config_file, "TOML config file");
   cmd->add_option("--data", f->data_dir, "data folder of the embedded store (default ./tally-data)");
+  cmd->add_option("--store", f->store_url, "PostgreSQL store URL (postgres://user:pw@host:5432/db) instead of --data");
   cmd->add_option("--price-table", f->price_table, "LiteLLM model_prices_and_context_window.json");
 }
 
@@ -36,7 +38,14 @@ bool ResolveConfig(const CommonFlags& f, Config* config) {
     tally::cli::Fail(s.error());
     return false;
   }
-  if (f.data_dir) config->data_dir = *f.data_dir;
+  if (f.data_dir) {
+    config->data_dir = *f.data_dir;
+    config->store_url.clear();  // an explicit --data wins over a configured URL
+  }
+  if (f.store_url) config->store_url = *f.store_url;
+  // The store location every subcommand opens (cli::OpenStore): the URL when
+  // one is set, else the SQLite folder.
+  if (!config->store_url.empty()) config->data_dir = config->store_url;
   if (f.price_table) config->price_table = *f.price_table;
   return true;
 }
@@ -151,6 +160,29 @@ int main(int argc, char** argv) {
     });
   }
 
+  CommonFlags alerts_flags;
+  tally::cli::AlertsArgs alerts;
+  auto* alerts_cmd = app.add_subcommand("alerts", "list, acknowledge and silence alerts");
+  alerts_cmd->require_subcommand(1);
+  auto* alerts_list = alerts_cmd->add_subcommand("list", "alerts, newest first");
+  alerts_list->add_option("--state", alerts.state, "firing or resolved (default: both)");
+  alerts_list->add_option("--limit", alerts.limit, "at most this many (default 100)");
+  alerts_list->add_flag("--json", alerts.json, "print JSON as GET /v1/alerts does");
+  auto* alerts_ack = alerts_cmd->add_subcommand("ack", "acknowledge an alert");
+  alerts_ack->add_option("id", alerts.id, "alert id")->required();
+  auto* alerts_silence = alerts_cmd->add_subcommand("silence", "silence an alert's notifications until a time");
+  alerts_silence->add_option("id", alerts.id, "alert id")->required();
+  alerts_silence->add_option("--until", alerts.until, "RFC 3339 time");
+  alerts_silence->add_option("--minutes", alerts.minutes, "or this many minutes from now");
+  for (auto* sub : {alerts_list, alerts_ack, alerts_silence}) {
+    AddCommon(sub, &alerts_flags);
+    sub->callback([&, sub] {
+      alerts.action = sub->get_name();
+      if (!ResolveConfig(alerts_flags, &alerts.config)) { exit_code = 2; return; }
+      exit_code = tally::cli::RunAlerts(alerts);
+    });
+  }
+
   CommonFlags mappings_flags;
   tally::cli::MappingsArgs mappings;
   auto* mappings_cmd = app.add_subcommand("mappings", "provider ids -> products (replays parked webhooks)");
@@ -217,6 +249,36 @@ int main(int argc, char** argv) {
     }
     exit_code = tally::cli::RunLiveRebuild(live);
   });
+
+  // Kill switches (seed §6): tally agents pause|resume ID, tally factory pause|resume.
+  CommonFlags switch_flags;
+  tally::cli::KillSwitchArgs kill_switch;
+  auto add_switch = [&](CLI::App* parent, const char* verb, bool paused, bool factory) {
+    auto* cmd = parent->add_subcommand(verb, paused ? "pause: every budget check is denied (audited)"
+                                                    : "resume: budget checks run again (audited)");
+    AddCommon(cmd, &switch_flags);
+    if (!factory) cmd->add_option("id", kill_switch.target, "agent id")->required();
+    cmd->add_option("--reason", kill_switch.reason, "why (kept in the audit log)");
+    cmd->add_option("--server", kill_switch.server, "ask this running server (its checks see it at once)");
+    cmd->add_option("--key", kill_switch.key, "its admin key (or TALLY_KEY)");
+    cmd->callback([&, paused, factory] {
+      if (!ResolveConfig(switch_flags, &kill_switch.config)) { exit_code = 2; return; }
+      if (kill_switch.key.empty()) {
+        if (const char* k = std::getenv("TALLY_KEY")) kill_switch.key = k;
+      }
+      if (factory) kill_switch.target = tally::store::kFactoryTarget;
+      kill_switch.paused = paused;
+      exit_code = tally::cli::RunKillSwitch(kill_switch);
+    });
+  };
+  auto* agents_cmd = app.add_subcommand("agents", "agents: kill switches");
+  agents_cmd->require_subcommand(1);
+  add_switch(agents_cmd, "pause", true, false);
+  add_switch(agents_cmd, "resume", false, false);
+  auto* factory_cmd = app.add_subcommand("factory", "the whole factory: kill switch");
+  factory_cmd->require_subcommand(1);
+  add_switch(factory_cmd, "pause", true, true);
+  add_switch(factory_cmd, "resume", false, true);
 
   CommonFlags dash_flags;
   tally::cli::DashboardsArgs dash;

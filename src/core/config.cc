@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <toml++/toml.h>
 
+#include "core/config_alerts_toml.h"
+
 namespace tally::core {
 namespace {
 
@@ -37,6 +39,10 @@ Status LoadConfigFile(const std::string& path, Config* config) {
       return std::unexpected(Error::InvalidArgument(
           fmt::format("config {}: top-level key '{}' must be a [section]", path, section_name)));
     }
+    if (section_name == "alerts") {  // nested tables: rules, overrides, notifiers
+      TALLY_RETURN_IF_ERROR(LoadAlertsSection(path, *section, &config->alerts));
+      continue;
+    }
     for (auto&& [key, node] : *section) {
       std::string name = section_name + "." + std::string(key.str());
       auto str = [&](std::string* out) -> Status {
@@ -53,6 +59,7 @@ Status LoadConfigFile(const std::string& path, Config* config) {
       else if (name == "server.threads") { s = num(&threads); config->io_threads = static_cast<int>(threads); }
       else if (name == "server.max_body_bytes") s = num(&config->max_body_bytes);
       else if (name == "store.data_dir") s = str(&config->data_dir);
+      else if (name == "store.url") s = str(&config->store_url);
       else if (name == "pipeline.queue_events") s = num(&config->queue_events);
       else if (name == "pipeline.group_events") s = num(&config->group_events);
       else if (name == "pricing.price_table") s = str(&config->price_table);
@@ -67,6 +74,7 @@ Status LoadConfigFile(const std::string& path, Config* config) {
       else if (name == "budget.unknown_model_usd_per_mtok") s = str(&config->budget_unknown_model_usd_per_mtok);
       else if (name == "live.redis_url") s = str(&config->live_redis_url);
       else if (name == "live.redis_prefix") s = str(&config->live_redis_prefix);
+      else if (name == "live.redis_down_policy") s = str(&config->live_redis_down_policy);
       else if (IsSourcesSection(section_name)) {
         // Source settings take a string, a number (as text) or an array of strings.
         std::vector<std::string> values;
@@ -91,12 +99,14 @@ Status LoadConfigFile(const std::string& path, Config* config) {
 Status ApplyEnvironment(Config* config) {
   if (const char* v = std::getenv("TALLY_LISTEN")) config->listen = v;
   if (const char* v = std::getenv("TALLY_DATA")) config->data_dir = v;
+  if (const char* v = std::getenv("TALLY_STORE_URL")) config->store_url = v;
   if (const char* v = std::getenv("TALLY_PRICE_TABLE")) config->price_table = v;
   if (const char* v = std::getenv("TALLY_LOG_LEVEL")) config->log_level = v;
   if (const char* v = std::getenv("TALLY_GRAFANA_URL")) config->grafana_url = v;
   if (const char* v = std::getenv("TALLY_GRAFANA_TOKEN")) config->grafana_token = v;
   if (const char* v = std::getenv("TALLY_TIME_ZONE")) config->time_zone = v;
   if (const char* v = std::getenv("TALLY_LIVE_REDIS_URL")) config->live_redis_url = v;
+  if (const char* v = std::getenv("TALLY_LIVE_REDIS_DOWN_POLICY")) config->live_redis_down_policy = v;
   if (const char* v = std::getenv("TALLY_MAX_BODY_BYTES")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_MAX_BODY_BYTES", v, &config->max_body_bytes));
   if (const char* v = std::getenv("TALLY_QUEUE_EVENTS")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_QUEUE_EVENTS", v, &config->queue_events));
   if (const char* v = std::getenv("TALLY_GROUP_EVENTS")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_GROUP_EVENTS", v, &config->group_events));

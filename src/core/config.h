@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/config_alerts.h"
 #include "core/config_sources.h"
 #include "core/result.h"
 
@@ -25,6 +26,10 @@ struct Config {
 
   // [store] data_dir: folder of the embedded SQLite store.
   std::string data_dir = "./tally-data";
+  // [store] url: a PostgreSQL URL (postgres://user:pw@host:5432/db) selects
+  // the PostgreSQL store instead of data_dir's SQLite file (many nodes share
+  // one database). Env TALLY_STORE_URL, flag --store. Empty: SQLite.
+  std::string store_url;
 
   // [pipeline] queue_events: events accepted but not yet committed. Past it
   // ingest answers 503 + Retry-After instead of growing memory without bound.
@@ -70,11 +75,18 @@ struct Config {
   // redis_prefix: key prefix (docs/redis-keys.md). Env TALLY_LIVE_REDIS_URL.
   std::string live_redis_url;
   std::string live_redis_prefix = "dash";
+  // redis_down_policy: budget checks while Redis is unreachable: shadow (this
+  // node's in-process counters answer, flagged degraded), deny or allow
+  // (src/live/failover_accumulators.h).
+  std::string live_redis_down_policy = "shadow";
 
   // [stripe], [lemonsqueezy], [gumroad], [github], [litellm], [currency]:
   // webhook secrets, the LiteLLM agent rule and exchange rates
   // (core/config_sources.h).
   SourcesConfig sources;
+
+  // [alerts]: rules, evaluation and notifiers (core/config_alerts.h).
+  AlertsConfig alerts;
 };
 
 // Reads a TOML file over the defaults in *config. Unknown keys are errors

@@ -65,7 +65,7 @@ Status One(const std::string& path, const std::string& name, const std::vector<s
 
 bool IsSourcesSection(const std::string& section) {
   return section == "stripe" || section == "lemonsqueezy" || section == "gumroad" ||
-         section == "github" || section == "litellm" || section == "currency";
+         section == "github" || section == "litellm" || section == "currency" || section == "bus";
 }
 
 Status LoadSourcesKey(const std::string& path, const std::string& name,
@@ -93,9 +93,32 @@ Status LoadSourcesKey(const std::string& path, const std::string& name,
     return One(path, name, values, &config->lemonsqueezy_signing_secret);
   }
   if (name == "gumroad.url_token") return One(path, name, values, &config->gumroad_url_token);
-  if (name == "github.webhook_secret") return One(path, name, values, &config->github_webhook_secret);
+  if (name == "github.webhook_secrets" || name == "github.webhook_secret") {
+    config->github_webhook_secrets.clear();
+    for (const auto& v : values) {
+      for (auto& s : SplitComma(v)) config->github_webhook_secrets.push_back(std::move(s));
+    }
+    return OkStatus();
+  }
   if (name == "litellm.agent_id_field") {
     return One(path, name, values, &config->litellm_agent_id_field);
+  }
+  if (name == "bus.redis_url") return One(path, name, values, &config->bus_redis_url);
+  if (name == "bus.stream") return One(path, name, values, &config->bus_stream);
+  if (name == "bus.group") return One(path, name, values, &config->bus_group);
+  if (name == "bus.consumer") return One(path, name, values, &config->bus_consumer);
+  if (name == "bus.dead_letter_stream") return One(path, name, values, &config->bus_dead_letter_stream);
+  if (name == "bus.claim_idle_ms") {
+    std::string text;
+    TALLY_RETURN_IF_ERROR(One(path, name, values, &text));
+    std::int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || ptr != text.data() + text.size() || n <= 0) {
+      return std::unexpected(Error::InvalidArgument(
+          fmt::format("config {}: {} = '{}' is not a positive integer", path, name, text)));
+    }
+    config->bus_claim_idle_ms = n;
+    return OkStatus();
   }
   if (name.starts_with("currency.")) {
     std::string rate;
@@ -118,9 +141,23 @@ Status ApplySourcesEnvironment(SourcesConfig* config) {
     config->lemonsqueezy_signing_secret = v;
   }
   if (const char* v = std::getenv("TALLY_GUMROAD_URL_TOKEN")) config->gumroad_url_token = v;
-  if (const char* v = std::getenv("TALLY_GITHUB_WEBHOOK_SECRET")) config->github_webhook_secret = v;
+  if (const char* v = std::getenv("TALLY_GITHUB_WEBHOOK_SECRETS")) {
+    config->github_webhook_secrets = SplitComma(v);
+  } else if (const char* one = std::getenv("TALLY_GITHUB_WEBHOOK_SECRET")) {
+    config->github_webhook_secrets = {one};
+  }
   if (const char* v = std::getenv("TALLY_LITELLM_AGENT_ID_FIELD")) {
     config->litellm_agent_id_field = v;
+  }
+  for (const auto& [env, key] : {std::pair{"TALLY_BUS_REDIS_URL", "bus.redis_url"},
+                                 std::pair{"TALLY_BUS_STREAM", "bus.stream"},
+                                 std::pair{"TALLY_BUS_GROUP", "bus.group"},
+                                 std::pair{"TALLY_BUS_CONSUMER", "bus.consumer"},
+                                 std::pair{"TALLY_BUS_DEAD_LETTER_STREAM", "bus.dead_letter_stream"},
+                                 std::pair{"TALLY_BUS_CLAIM_IDLE_MS", "bus.claim_idle_ms"}}) {
+    if (const char* v = std::getenv(env)) {
+      TALLY_RETURN_IF_ERROR(LoadSourcesKey(env, key, {v}, config));
+    }
   }
   if (const char* v = std::getenv("TALLY_FX_RATES")) {
     for (const auto& pair : SplitComma(v)) {

@@ -1,7 +1,7 @@
 // Settings of the webhook and callback sources (src/ingest/sources): the
 // secrets that authenticate each provider, the LiteLLM agent-id rule and the
 // exchange-rate table. Part of core::Config; loaded from the [stripe],
-// [lemonsqueezy], [gumroad], [github], [litellm] and [currency] sections of
+// [lemonsqueezy], [gumroad], [github], [litellm], [currency] and [bus] sections of
 // the TOML file and from TALLY_* variables (see docs/integrations.md).
 #pragma once
 
@@ -30,8 +30,11 @@ struct SourcesConfig {
   // [gumroad] url_token / TALLY_GUMROAD_URL_TOKEN: the secret path segment of
   // the ping URL (/webhooks/gumroad/{token}); Gumroad signs nothing.
   std::string gumroad_url_token;
-  // [github] webhook_secret / TALLY_GITHUB_WEBHOOK_SECRET.
-  std::string github_webhook_secret;
+  // [github] webhook_secrets (array or comma-separated; webhook_secret, one)
+  // / TALLY_GITHUB_WEBHOOK_SECRETS (comma-separated) or
+  // TALLY_GITHUB_WEBHOOK_SECRET: every webhook secret currently valid, so a
+  // secret can be rolled. Empty: POST /webhooks/github answers 503.
+  std::vector<std::string> github_webhook_secrets;
   // [litellm] agent_id_field / TALLY_LITELLM_AGENT_ID_FIELD: the metadata
   // field of LiteLLM's StandardLoggingPayload naming the agent. Default the
   // virtual key's alias (one key per agent); when that is empty, the
@@ -41,6 +44,20 @@ struct SourcesConfig {
   // TALLY_FX_RATES="EUR=1.08,GBP=1.27": rates for non-USD revenue. A
   // payment in a currency without a rate is parked, not guessed.
   std::map<std::string, std::string> usd_per_unit;
+
+  // [bus] The agent event bus, a Redis Stream read through a consumer group
+  // (src/ingest/bus, docs/integrations/redis-streams.md). redis_url /
+  // TALLY_BUS_REDIS_URL: empty disables the consumer. stream / group /
+  // consumer (TALLY_BUS_STREAM, _GROUP, _CONSUMER; consumer empty = the host
+  // name), dead_letter_stream (empty = "<stream>:dead"), claim_idle_ms
+  // (TALLY_BUS_CLAIM_IDLE_MS): entries pending this long on another consumer
+  // are taken over.
+  std::string bus_redis_url;
+  std::string bus_stream = "tally:events";
+  std::string bus_group = "tally";
+  std::string bus_consumer;
+  std::string bus_dead_letter_stream;
+  std::int64_t bus_claim_idle_ms = 60'000;
 };
 
 // One key of a sources section from the TOML file. `name` is "section.key";
@@ -52,7 +69,7 @@ Status LoadSourcesKey(const std::string& path, const std::string& name,
 bool IsSourcesSection(const std::string& section);
 // TALLY_STRIPE_WEBHOOK_SECRETS, TALLY_STRIPE_TOLERANCE_SECONDS,
 // TALLY_LEMONSQUEEZY_SIGNING_SECRET, TALLY_GUMROAD_URL_TOKEN,
-// TALLY_GITHUB_WEBHOOK_SECRET, TALLY_LITELLM_AGENT_ID_FIELD, TALLY_FX_RATES.
+// TALLY_GITHUB_WEBHOOK_SECRETS, TALLY_GITHUB_WEBHOOK_SECRET, TALLY_LITELLM_AGENT_ID_FIELD, TALLY_FX_RATES.
 Status ApplySourcesEnvironment(SourcesConfig* config);
 
 }  // namespace tally::core

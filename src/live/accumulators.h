@@ -60,6 +60,7 @@ struct LiveSnapshot {
   std::vector<AgentCounters> agents;      // by agent_id; agents with nothing live are left out
   std::vector<ProductCounters> products;  // by product_id
   std::int64_t revenue_mtd = 0;           // micro-USD, net, business month
+  bool degraded = false;                  // this node's counters only (Redis down)
 };
 
 // Runaway detection (seed §9): velocity above absolute_per_min, or above
@@ -72,6 +73,11 @@ struct RunawayPolicy {
   std::int64_t floor_per_min = 100'000;  // micro-USD/min
 };
 
+// This node's view of the kill switches, passed with each check. The memory
+// backend (one node) obeys it; Redis ignores it and reads the switches kept
+// in Redis instead (SetPause), which every node sees at once.
+enum class LocalPause { kNone, kAgent, kFactory };
+
 struct ReserveRequest {
   std::string agent_id;
   std::int64_t estimate = 0;           // micro-USD, >= 0
@@ -80,9 +86,12 @@ struct ReserveRequest {
   std::string reservation_id;          // chosen by the caller, unique
   core::Timestamp expires_at;          // when an unsettled reservation lapses
   RunawayPolicy runaway;
+  LocalPause pause = LocalPause::kNone;
 };
 
-enum class Verdict { kAllowed, kBudgetExceeded, kRunaway };
+// kUnavailable: the shared backend is down and the policy is deny
+// (FailoverAccumulators).
+enum class Verdict { kAllowed, kBudgetExceeded, kRunaway, kAgentPaused, kFactoryPaused, kUnavailable };
 
 struct ReserveResult {
   Verdict verdict = Verdict::kAllowed;
@@ -91,6 +100,7 @@ struct ReserveResult {
   std::int64_t reserved_total = 0;     // held for the agent, including this reservation
   std::int64_t velocity_per_min = 0;   // micro-USD per minute, last 5 minutes
   std::int64_t hourly_avg_per_min = 0; // spend_1h / 60
+  bool degraded = false;               // answered without the shared backend (Redis down)
 };
 
 class Accumulators {
@@ -117,6 +127,18 @@ class Accumulators {
   // Drops a reservation without a call (the LLM call was not made). Unknown
   // or expired ids are fine: nothing to release.
   virtual core::Status Release(const std::string& reservation_id) = 0;
+
+  // Kill switches shared by every node (target: an agent id or
+  // store::kFactoryTarget). The store is the record; this is the copy that
+  // checks read. No-op for a backend local to one node.
+  virtual core::Status SetPause(const std::string& target, bool paused) {
+    (void)target, (void)paused;
+    return core::OkStatus();
+  }
+  // A cheap round trip to the backend: unavailable when it cannot be reached.
+  virtual core::Status Ping() { return core::OkStatus(); }
+  // True while checks are answered without the shared backend.
+  virtual bool degraded() const { return false; }
 };
 
 // The events of committed batches that the store newly stored, skipping

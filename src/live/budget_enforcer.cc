@@ -17,6 +17,7 @@ const char* DenyReasonName(DenyReason r) {
     case DenyReason::kAgentPaused: return "agent_paused";
     case DenyReason::kFactoryPaused: return "factory_paused";
     case DenyReason::kUnknownModel: return "unknown_model";
+    case DenyReason::kLiveUnavailable: return "live_unavailable";
   }
   return "";
 }
@@ -169,13 +170,17 @@ core::Result<Decision> BudgetEnforcer::Check(const CheckRequest& r) {
                   static_cast<__int128>(options_.warn_percent) * *agent.limit;
     }
   };
+  LocalPause pause = LocalPause::kNone;
+  {
+    std::lock_guard lock(mu_);
+    if (factory_.paused) pause = LocalPause::kFactory;
+  }
+  if (pause == LocalPause::kNone && agent.paused) pause = LocalPause::kAgent;
   DenyReason early = DenyReason::kNone;
-  if (Factory().paused) {
-    early = DenyReason::kFactoryPaused;
-  } else if (agent.paused) {
-    early = DenyReason::kAgentPaused;
-  } else if (unknown_model) {
-    early = DenyReason::kUnknownModel;
+  if (unknown_model) {
+    early = pause == LocalPause::kFactory ? DenyReason::kFactoryPaused
+            : pause == LocalPause::kAgent ? DenyReason::kAgentPaused
+                                          : DenyReason::kUnknownModel;
   }
   if (early != DenyReason::kNone) {
     AgentCounters c = TALLY_TRY(live_.Agent(r.agent_id));
@@ -192,9 +197,11 @@ core::Result<Decision> BudgetEnforcer::Check(const CheckRequest& r) {
   if (req.reserve) req.reservation_id = NextReservationId();
   req.expires_at = now + options_.reservation_ttl;
   req.runaway = options_.runaway;
+  req.pause = pause;
   if (agent.resumed_at && now - *agent.resumed_at < options_.resume_grace) req.runaway.enabled = false;
   ReserveResult res = TALLY_TRY(live_.CheckAndReserve(req));
   fill_counters(res.spent, res.reserved_total, res.velocity_per_min);
+  d.degraded = res.degraded;
   switch (res.verdict) {
     case Verdict::kAllowed:
       d.allowed = true;
@@ -202,6 +209,15 @@ core::Result<Decision> BudgetEnforcer::Check(const CheckRequest& r) {
       return d;
     case Verdict::kBudgetExceeded:
       d.reason = DenyReason::kBudgetExceeded;
+      return d;
+    case Verdict::kAgentPaused:
+      d.reason = DenyReason::kAgentPaused;
+      return d;
+    case Verdict::kFactoryPaused:
+      d.reason = DenyReason::kFactoryPaused;
+      return d;
+    case Verdict::kUnavailable:
+      d.reason = DenyReason::kLiveUnavailable;
       return d;
     case Verdict::kRunaway:
       d.reason = DenyReason::kRunawayDetected;
@@ -226,6 +242,12 @@ core::Status BudgetEnforcer::SetPaused(const std::string& target, bool paused, c
                                        const std::string& actor) {
   core::Timestamp now = clock_.Now();
   TALLY_RETURN_IF_ERROR(store_.SetKillSwitch(store::KillSwitchChange{target, paused, reason, actor, now}));
+  // The copy every node's checks read (Redis). The store already holds the
+  // change, and a rebuild (or the reconciliation after a Redis outage)
+  // copies the switches again, so a failure here is logged, not returned.
+  if (auto s = live_.SetPause(target, paused); !s) {
+    spdlog::error("kill switch '{}' stored but not shared with other nodes yet: {}", target, s.error().ToString());
+  }
   {
     std::lock_guard lock(mu_);
     if (target == store::kFactoryTarget) {

@@ -4,6 +4,9 @@
 // Error:
 //   1. factory paused                      -> factory_paused
 //   2. agent paused (agents.status)        -> agent_paused
+//      (in Redis mode steps 1-2 read the switches kept in Redis, inside the
+//      same script as 4-5, so a pause through any node denies the next check
+//      on every node; this node's own view is used when Redis is down)
 //   3. estimate: given in USD, or the worst case of model + input tokens +
 //      max_tokens (capped at the model's max output) from the price table; a
 //      model missing there uses the configured fallback rate, or is refused
@@ -62,7 +65,9 @@ struct BudgetOptions {
 // setting and its value when one does not parse.
 core::Result<BudgetOptions> BudgetOptionsFromConfig(const core::Config& config);
 
-enum class DenyReason { kNone, kBudgetExceeded, kRunawayDetected, kAgentPaused, kFactoryPaused, kUnknownModel };
+// kLiveUnavailable: Redis is down and [live] redis_down_policy is deny.
+enum class DenyReason { kNone, kBudgetExceeded, kRunawayDetected, kAgentPaused, kFactoryPaused, kUnknownModel,
+                        kLiveUnavailable };
 const char* DenyReasonName(DenyReason r);  // "budget_exceeded", ...; "" for kNone
 
 struct CheckRequest {
@@ -87,6 +92,9 @@ struct Decision {
   bool warning = false;
   std::string reservation_id;  // set when allowed with reserve
   core::Money velocity_per_min;
+  // Answered without Redis ([live] redis_down_policy): this node's counters
+  // (shadow), or a blanket deny or allow.
+  bool degraded = false;
 };
 
 struct KillSwitchState {

@@ -8,7 +8,7 @@ namespace tally::model {
 namespace {
 
 constexpr std::array<std::string_view, kEventKindCount> kTables = {
-    "llm_calls", "revenue_events", "task_events", "infra_costs", "growth_events"};
+    "llm_calls", "revenue_events", "task_events", "infra_costs", "growth_events", "ops_events"};
 constexpr std::array<std::string_view, 4> kLlmStatuses = {"success", "error", "timeout", "rate_limited"};
 constexpr std::array<std::string_view, 6> kRevenueTypes = {
     "payment", "subscription_start", "subscription_cancel", "refund", "ad_impression", "affiliate_conversion"};
@@ -29,7 +29,8 @@ std::string_view TableName(EventKind kind) { return kTables[static_cast<int>(kin
 core::Result<EventKind> ParseTableName(std::string_view table) {
   if (auto k = Lookup<EventKind>(kTables, table)) return *k;
   return std::unexpected(core::Error::NotFound(fmt::format(
-      "unknown event table '{}' (expected llm_calls, revenue_events, task_events, infra_costs or growth_events)",
+      "unknown event table '{}' (expected llm_calls, revenue_events, task_events, infra_costs, "
+      "growth_events or ops_events)",
       table)));
 }
 
@@ -41,6 +42,10 @@ std::optional<RevenueEventType> ParseRevenueEventType(std::string_view s) {
   return Lookup<RevenueEventType>(kRevenueTypes, s);
 }
 std::optional<TaskStatus> ParseTaskStatus(std::string_view s) { return Lookup<TaskStatus>(kTaskStatuses, s); }
+
+bool IsOpsFailure(std::string_view status) {
+  return status == "failure" || status == "error" || status == "down";
+}
 
 EventKind KindOf(const Event& e) { return static_cast<EventKind>(e.index()); }
 

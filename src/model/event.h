@@ -23,10 +23,11 @@ namespace tally::model {
 using core::Money;
 using core::Timestamp;
 
-enum class EventKind { kLlmCall = 0, kRevenue = 1, kTask = 2, kInfraCost = 3, kGrowth = 4 };
-inline constexpr int kEventKindCount = 5;
+enum class EventKind { kLlmCall = 0, kRevenue = 1, kTask = 2, kInfraCost = 3, kGrowth = 4, kOps = 5 };
+inline constexpr int kEventKindCount = 6;
 
-// "llm_calls", "revenue_events", "task_events", "infra_costs", "growth_events".
+// "llm_calls", "revenue_events", "task_events", "infra_costs", "growth_events",
+// "ops_events".
 std::string_view TableName(EventKind kind);
 core::Result<EventKind> ParseTableName(std::string_view table);
 
@@ -110,7 +111,28 @@ struct GrowthEvent {
   std::string metadata;
 };
 
-using Event = std::variant<LlmCall, RevenueEvent, TaskEvent, InfraCost, GrowthEvent>;
+// ops_events (tally's addition, DESIGN.md): what happens to the running
+// products: deploys, uptime checks, incidents, and the GitHub activity behind
+// them (push, pull_request_merged, release). `kind` and `status` are open
+// slugs; a status of failure, error or down counts as a failure in ops_daily
+// (IsOpsFailure), which the change failure rate and uptime are read from.
+struct OpsEvent {
+  std::string event_id;
+  Timestamp time;
+  std::optional<std::string> product_id;   // none: factory-wide
+  std::string kind;                        // deploy, uptime_check, incident, push, release, ...
+  std::string source;                      // github, uptime, manual, ... (open slug)
+  std::string status;                      // success, failure, error, down, up, opened, resolved, ...
+  std::optional<std::int64_t> latency_ms;  // uptime checks, deploy durations
+  std::optional<std::int64_t> status_code; // an HTTP status of an uptime check
+  std::optional<std::string> repository;   // "owner/name" for GitHub events
+  std::string metadata;
+};
+
+// The statuses ops_daily counts as failures.
+bool IsOpsFailure(std::string_view status);
+
+using Event = std::variant<LlmCall, RevenueEvent, TaskEvent, InfraCost, GrowthEvent, OpsEvent>;
 
 EventKind KindOf(const Event& e);
 const std::string& EventIdOf(const Event& e);

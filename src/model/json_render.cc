@@ -90,6 +90,19 @@ json::value Render(const GrowthEvent& e) {
                       {"metadata", Object(e.metadata)}};
 }
 
+json::value Render(const OpsEvent& e) {
+  return json::object{{"event_id", e.event_id},
+                      {"time", Time(e.time)},
+                      {"product_id", Text(e.product_id)},
+                      {"kind", e.kind},
+                      {"source", e.source},
+                      {"status", e.status},
+                      {"latency_ms", Integer(e.latency_ms)},
+                      {"status_code", Integer(e.status_code)},
+                      {"repository", Text(e.repository)},
+                      {"metadata", Object(e.metadata)}};
+}
+
 }  // namespace
 
 json::value ToJson(const Product& p) {

@@ -62,6 +62,14 @@ enum : int { kEventId, kTime, kProductId, kChannel, kMetric, kValue, kMetadata }
 constexpr std::string_view kNames[] = {"event_id", "time", "product_id", "channel", "metric", "value", "metadata"};
 }  // namespace growth
 
+namespace ops {
+enum : int {
+  kEventId, kTime, kProductId, kKind, kSource, kStatus, kLatencyMs, kStatusCode, kRepository, kMetadata
+};
+constexpr std::string_view kNames[] = {"event_id", "time",       "product_id",  "kind",       "source",
+                                       "status",   "latency_ms", "status_code", "repository", "metadata"};
+}  // namespace ops
+
 // "h:" + 32 hex of SHA-256("<table>\n<item JSON>"): an identical retry hashes
 // the same, and the table name keeps equal bodies in two tables apart.
 std::string ContentEventId(std::string_view table, const json::value& item) {
@@ -219,6 +227,24 @@ void ReadItem(FieldReader& r, const json::value& item, const PriceTable&, Growth
   if (const json::value* v = r.Optional(kValue)) r.Centi(kValue, *v, -kMaxGrowthCenti, kMaxGrowthCenti, &e->value_centi);
 }
 
+void ReadItem(FieldReader& r, const json::value& item, const PriceTable&, OpsEvent* e) {
+  using namespace ops;
+  ReadCommon(r, kEventId, kTime, kMetadata, "ops_events", item, &e->event_id, &e->time, &e->metadata);
+  if (const json::value* v = r.Optional(kProductId)) r.Uuid(kProductId, *v, &e->product_id.emplace());
+  if (const json::value* v = r.Required(kKind)) r.Slug(kKind, *v, &e->kind);
+  if (const json::value* v = r.Required(kSource)) r.Slug(kSource, *v, &e->source);
+  if (const json::value* v = r.Required(kStatus)) r.Slug(kStatus, *v, &e->status);
+  if (const json::value* v = r.Optional(kLatencyMs)) r.Count(kLatencyMs, *v, &e->latency_ms.emplace());
+  if (const json::value* v = r.Optional(kStatusCode)) {
+    if (r.Count(kStatusCode, *v, &e->status_code.emplace()) && *e->status_code > 999) {
+      r.Problem(kStatusCode, v, "must be a status code between 0 and 999");
+    }
+  }
+  if (const json::value* v = r.Optional(kRepository)) {
+    r.String(kRepository, *v, kMaxText, &e->repository.emplace());
+  }
+}
+
 template <typename E>
 std::span<const std::string_view> NamesOf() {
   if constexpr (std::is_same_v<E, LlmCall>) return llm::kNames;
@@ -226,6 +252,7 @@ std::span<const std::string_view> NamesOf() {
   if constexpr (std::is_same_v<E, TaskEvent>) return task::kNames;
   if constexpr (std::is_same_v<E, InfraCost>) return infra::kNames;
   if constexpr (std::is_same_v<E, GrowthEvent>) return growth::kNames;
+  if constexpr (std::is_same_v<E, OpsEvent>) return ops::kNames;
 }
 
 template <typename E>
@@ -276,6 +303,7 @@ core::Result<std::vector<Event>> ParseEvents(EventKind kind, std::span<const jso
     case EventKind::kTask: return ParseAll<TaskEvent>(kind, items, prices);
     case EventKind::kInfraCost: return ParseAll<InfraCost>(kind, items, prices);
     case EventKind::kGrowth: return ParseAll<GrowthEvent>(kind, items, prices);
+    case EventKind::kOps: return ParseAll<OpsEvent>(kind, items, prices);
   }
   return std::unexpected(core::Error::InvalidArgument(fmt::format("unknown event kind {}", static_cast<int>(kind))));
 }

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "server/analytics_views.h"
+#include "server/handlers.h"
 
 namespace tally::server {
 
@@ -58,10 +59,13 @@ core::Result<json::value> OverviewJson(store::Store& store, core::Timestamp now)
   const year_month_day ymd{floor<days>(today)};
   const core::Timestamp month_start = core::Timestamp(sys_days{ymd.year() / ymd.month() / 1});
   // Month to date from daily rows; the 48 h windows from hourly ones.
-  store::RollupSet r =
-      TALLY_TRY(store.ReadRollups(month_start, today + days(1),
-                                  store::kAgentCostDailyRollup | store::kRevenueRollup |
-                                      store::kTaskRollup | store::kInfraRollup));
+  store::RollupSet r = TALLY_TRY(store.ReadRollups(
+      month_start, today + days(1),
+      store::kAgentCostDailyRollup | store::kRevenueRollup | store::kInfraRollup));
+  // Only the tool cost of tasks counts here: product grain is enough.
+  r.tasks = TALLY_TRY(store.ReadRollups(month_start, today + days(1),
+                                        store::kTaskRollup | store::kProductGrain))
+                .tasks;
   store::RollupSet recent =
       TALLY_TRY(store.ReadRollups(hour - hours(47), hour + hours(1), store::kAgentCostRollup));
   std::vector<model::Agent> agents = TALLY_TRY(store.ListAgents());
@@ -155,6 +159,12 @@ core::Result<json::value> OverviewJson(store::Store& store, core::Timestamp now)
                                          {"product_name", names[top_products[i].first]},
                                          {"revenue", UsdText(top_products[i].second)}});
   }
+  store::AlertFilter firing;
+  firing.state = "firing";
+  firing.limit = 20;
+  auto alerts = TALLY_TRY(store.ListAlerts(firing));
+  json::array alerts_json;
+  for (const auto& a : alerts) alerts_json.push_back(AlertJson(a));
   std::map<std::string, bool> all_agents = active;
   for (const auto& a : agents) all_agents[a.id] |= false;
 
@@ -177,9 +187,8 @@ core::Result<json::value> OverviewJson(store::Store& store, core::Timestamp now)
        Metric(rate(last.cached, last.input), rate(before.cached, before.input), true)},
       {"top_cost_agents_today", std::move(agents_json)},
       {"top_revenue_products_mtd", std::move(products_json)},
-      // The alerts subsystem (src/alerts) is not built yet: an empty list, said so.
-      {"alerts", json::array{}},
-      {"alerts_note", "alerts are not implemented yet"}};
+      // Firing alerts, newest first (src/alerts keeps them).
+      {"alerts", std::move(alerts_json)}};
 }
 
 }  // namespace tally::server

@@ -85,7 +85,12 @@ json::object PeriodJson(const Period& p) {
 
 // All-history reads (payback, hit rate, time to revenue) need the per-product
 // sources only: daily rows, never the hourly agent rows.
-constexpr unsigned kHistoryKinds = store::kRevenueRollup | store::kTaskRollup | store::kInfraRollup;
+// Product grain: per-agent detail is not needed for history.
+constexpr unsigned kHistoryKinds =
+    store::kRevenueRollup | store::kTaskRollup | store::kInfraRollup | store::kProductGrain;
+// P&L and product ROI of a period: every cost, at product grain.
+constexpr unsigned kPnlKinds = store::kAgentCostDailyRollup | store::kRevenueRollup |
+                               store::kTaskRollup | store::kInfraRollup | store::kProductGrain;
 
 struct Loaded {
   analytics::KpiInput input;
@@ -236,8 +241,7 @@ core::Result<json::value> KpisJson(store::Store& store, const AnalyticsQuery& q)
 }
 
 core::Result<json::value> PnlJson(store::Store& store, const AnalyticsQuery& q) {
-  store::RollupSet rollups =
-      TALLY_TRY(store.ReadRollups(q.period.from, q.period.to, store::kAllDailyRollups));
+  store::RollupSet rollups = TALLY_TRY(store.ReadRollups(q.period.from, q.period.to, kPnlKinds));
   std::vector<model::Product> products = TALLY_TRY(store.ListProducts());
   std::string only;
   if (!q.product.empty()) only = TALLY_TRY(FindProduct(products, q.product)).id;
@@ -272,8 +276,7 @@ core::Result<json::value> PnlJson(store::Store& store, const AnalyticsQuery& q) 
 }
 
 core::Result<json::value> ProductRoiJson(store::Store& store, const AnalyticsQuery& q) {
-  store::RollupSet rollups =
-      TALLY_TRY(store.ReadRollups(q.period.from, q.period.to, store::kAllDailyRollups));
+  store::RollupSet rollups = TALLY_TRY(store.ReadRollups(q.period.from, q.period.to, kPnlKinds));
   store::RollupSet all =
       TALLY_TRY(store.ReadRollups(core::FromMicros(0), q.period.to, kHistoryKinds));
   std::vector<model::Product> products = TALLY_TRY(store.ListProducts());

@@ -3,6 +3,7 @@
 // pipeline's commit callback; entity and SQL calls run on the blocking pool.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <functional>
 
@@ -36,10 +37,15 @@ struct Services {
   // Called (on the blocking pool) after a product is created, e.g. to give it
   // its Grafana dashboard. Empty: nothing happens.
   std::function<void(const model::Product&)> on_product_created = nullptr;
+  // This node's alert evaluator for GET /v1/alerts/status ({"enabled",
+  // "node_id", "leader", "evaluations"}). Empty: alerts are off here.
+  std::function<boost::json::object()> alerts_status = nullptr;
 };
 
 // {"columns": [...], "rows": [[...], ...]}; shared by /v1/sql and `tally sql --json`.
 boost::json::value SqlResultToJson(const store::QueryResult& result);
+// One alert as the API shows it (GET /v1/alerts, /v1/overview).
+boost::json::object AlertJson(const store::AlertRecord& alert);
 
 void RegisterHealthRoutes(Router& router, Services& services);
 void RegisterEventRoutes(Router& router, Services& services);
@@ -51,6 +57,8 @@ void RegisterAnalyticsRoutes(Router& router, Services& services);
 void RegisterBudgetRoutes(Router& router, Services& services);
 // POST /webhooks/stripe, /v1/parked, /v1/mappings (handlers_webhooks.cc).
 void RegisterWebhookRoutes(Router& router, Services& services);
+// GET /v1/alerts, /v1/alerts/status, POST /v1/alerts/{id}/ack|silence.
+void RegisterAlertRoutes(Router& router, Services& services);
 
 inline void RegisterAllRoutes(Router& router, Services& services) {
   RegisterHealthRoutes(router, services);
@@ -60,6 +68,7 @@ inline void RegisterAllRoutes(Router& router, Services& services) {
   RegisterAnalyticsRoutes(router, services);
   RegisterBudgetRoutes(router, services);
   RegisterWebhookRoutes(router, services);
+  RegisterAlertRoutes(router, services);
 }
 
 }  // namespace tally::server

@@ -6,9 +6,12 @@
 //   POST /v1/live/rebuild      recompute the counters from the store                                     admin
 //   POST /v1/agents/{id}/pause|resume, POST /v1/factory/pause|resume {reason}                           admin
 //   GET  /v1/factory           the factory switch                                                        read
+// Decisions and /v1/live carry "degraded": true while Redis is down
+// (live.redis_down_policy, src/live/failover_accumulators.h).
 // The check runs on the I/O thread: it is a mutex and a few hash lookups
 // (memory backend); only a budget-cache miss reads the store, once per agent
-// per agent_cache_ttl. Pause, resume and rebuild write or scan the store and
+// per agent_cache_ttl. With Redis it is one EVALSHA round trip (pooled
+// connections), blocking the I/O thread for that long. Pause, resume and rebuild write or scan the store and
 // run on the blocking pool.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -88,6 +91,7 @@ json::object DecisionJson(const std::string& agent_id, const live::Decision& d) 
   o["warning"] = d.warning;
   o["velocity_per_min"] = Usd(d.velocity_per_min);
   o["reservation_id"] = d.reservation_id.empty() ? json::value(nullptr) : json::value(d.reservation_id);
+  o["degraded"] = d.degraded;
   return o;
 }
 
@@ -109,6 +113,7 @@ json::object SnapshotJson(const live::LiveSnapshot& s, const live::KillSwitchSta
   return json::object{{"at", core::FormatRfc3339(s.at)},
                       {"day_start", core::FormatRfc3339(s.day_start)},
                       {"factory_paused", factory.paused},
+                      {"degraded", s.degraded},
                       {"revenue_mtd", UsdMicros(s.revenue_mtd)},
                       {"agents", std::move(agents)},
                       {"products", std::move(products)}};

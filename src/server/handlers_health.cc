@@ -18,7 +18,11 @@ void RegisterHealthRoutes(Router& router, Services& s) {
         respond(ErrorResponse(core::Error::Unavailable("store not ready: " + probe.error().message())));
         return;
       }
-      respond(JsonResponse(200, boost::json::object{{"status", "ready"},
+      // Redis down for the live counters: still ready (checks follow
+      // live.redis_down_policy), but shown.
+      bool degraded = s.live != nullptr && s.live->degraded();
+      respond(JsonResponse(200, boost::json::object{{"status", degraded ? "degraded" : "ready"},
+                                                    {"live_degraded", degraded},
                                                     {"queued_events", s.pipeline.queued_events()}}));
     });
   });

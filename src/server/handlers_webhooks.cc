@@ -2,6 +2,7 @@
 //   POST /webhooks/stripe            public: authenticated by Stripe-Signature
 //   POST /webhooks/lemonsqueezy      public: authenticated by X-Signature
 //   POST /webhooks/gumroad/{token}   public: authenticated by the secret URL token
+//   POST /webhooks/github            public: authenticated by X-Hub-Signature-256 -> ops_events
 //   POST /v1/integrations/litellm    ingest: StandardLoggingPayload(s) -> llm_calls
 //   GET  /v1/parked[?all=true]       read: parked deliveries (replayed ones with all)
 //   POST /v1/parked/replay           admin: retry every parked delivery (after a rate change)
@@ -71,14 +72,20 @@ void HandleWebhook(Services& s, const ingest::Source& source, std::shared_ptr<Ca
     }
     return;
   }
-  s.run_blocking([&s, &source, call, respond] {
+  auto payload = source.Payload(request);
+  if (!payload) {
+    respond(ErrorResponse(payload.error()));
+    return;
+  }
+  // `call` rides along: the request (and its connection) must outlive the answer.
+  s.run_blocking([&s, &source, call, payload = std::make_shared<std::string>(std::move(*payload)), respond] {
     std::string provider(source.provider());
     auto mappings = s.store.ListMappings(provider);
     if (!mappings) {
       respond(ErrorResponse(mappings.error()));
       return;
     }
-    auto conv = source.Convert(call->request.body, *mappings);
+    auto conv = source.Convert(*payload, *mappings);
     if (!conv) {
       respond(ErrorResponse(conv.error()));
       return;
@@ -95,7 +102,7 @@ void HandleWebhook(Services& s, const ingest::Source& source, std::shared_ptr<Ca
         parked.provider_event_id = conv->provider_event_id;
         parked.event_type = conv->event_type;
         parked.reason = conv->reason;
-        parked.payload = call->request.body;
+        parked.payload = *payload;
         parked.received_at = s.clock.Now();
         auto outcome = s.store.ParkEvent(parked, s.sources->resolver());
         if (!outcome) {
@@ -198,6 +205,12 @@ void RegisterWebhookRoutes(Router& router, Services& s) {
     router.Add("POST", "/webhooks/lemonsqueezy", kPublic,
                [&s, ls](std::shared_ptr<Call> call, Responder respond) {
                  HandleWebhook(s, *ls, std::move(call), std::move(respond));
+               });
+  }
+  if (const ingest::Source* github = s.sources->Find("github")) {
+    router.Add("POST", "/webhooks/github", kPublic,
+               [&s, github](std::shared_ptr<Call> call, Responder respond) {
+                 HandleWebhook(s, *github, std::move(call), std::move(respond));
                });
   }
   if (const ingest::Source* gumroad = s.sources->Find("gumroad")) {

@@ -21,6 +21,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                      .Name("tally_events_duplicate_total")
                      .Help("Events received again and not stored twice, by table")
                      .Register(*registry_);
+  bus_entries_ = &prometheus::BuildCounter()
+                      .Name("tally_bus_entries_total")
+                      .Help("Redis Streams bus entries by outcome (stored, duplicate, dead_letter, claimed, "
+                            "deleted, error)")
+                      .Register(*registry_);
   batch_events_ = &prometheus::BuildHistogram()
                        .Name("tally_ingest_batch_events")
                        .Help("Events per ingest request")
@@ -42,6 +47,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                        .Help("Events accepted into the pipeline and not yet committed")
                        .Register(*registry_)
                        .Add({});
+  live_degraded_ = &prometheus::BuildGauge()
+                        .Name("tally_live_degraded")
+                        .Help("1 while budget checks are answered without Redis (live.redis_down_policy)")
+                        .Register(*registry_)
+                        .Add({});
 }
 
 Metrics::~Metrics() = default;
@@ -57,6 +67,10 @@ void Metrics::ObserveIngest(const std::string& table, std::int64_t accepted, std
   batch_events_->Observe(static_cast<double>(batch_events));
 }
 
+void Metrics::ObserveBus(std::string_view outcome, std::int64_t n) {
+  bus_entries_->Add({{"outcome", std::string(outcome)}}).Increment(static_cast<double>(n));
+}
+
 void Metrics::ObserveCommit(double seconds, bool ok) {
   commit_seconds_->Observe(seconds);
   if (!ok) commit_failures_->Increment();
@@ -64,8 +78,11 @@ void Metrics::ObserveCommit(double seconds, bool ok) {
 
 void Metrics::SetQueueDepthSource(std::function<std::int64_t()> source) { queue_source_ = std::move(source); }
 
+void Metrics::SetLiveDegradedSource(std::function<bool()> source) { live_degraded_source_ = std::move(source); }
+
 std::string Metrics::Render() {
   if (queue_source_) queue_events_->Set(static_cast<double>(queue_source_()));
+  if (live_degraded_source_) live_degraded_->Set(live_degraded_source_() ? 1.0 : 0.0);
   prometheus::TextSerializer serializer;
   return serializer.Serialize(registry_->Collect());
 }

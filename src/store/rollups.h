@@ -105,6 +105,19 @@ struct GrowthDailyRow {
   friend bool operator==(const GrowthDailyRow&, const GrowthDailyRow&) = default;
 };
 
+// ops_daily: ops_events per day x product x kind (deploy frequency, change
+// failure rate, uptime). A failure is a status model::IsOpsFailure counts.
+struct OpsDailyRow {
+  core::Timestamp bucket;  // UTC day
+  std::string product_id;  // "" = factory-wide
+  std::string kind;
+  std::int64_t event_count = 0;
+  std::int64_t failure_count = 0;
+  std::int64_t latency_ms_sum = 0;  // over the events with latency_ms
+  std::int64_t latency_n = 0;
+  friend bool operator==(const OpsDailyRow&, const OpsDailyRow&) = default;
+};
+
 // Which rollups a read wants (bits), so a long history of one kind (say
 // revenue for payback) does not drag in every hourly agent row.
 enum RollupKind : unsigned {
@@ -113,11 +126,19 @@ enum RollupKind : unsigned {
   kTaskRollup = 4,
   kInfraRollup = 8,
   kGrowthRollup = 16,
-  kAllRollups = 31,  // with hourly agent costs
+  kOpsRollup = 64,
+  kAllRollups = 95,  // with hourly agent costs
   // agent_costs_daily instead of hourly: RollupSet::agent_costs then holds
   // one row per UTC day (exclusive with kAgentCostRollup).
   kAgentCostDailyRollup = 32,
-  kAllDailyRollups = 62,
+  kAllDailyRollups = 126,
+  // A modifier: read at product grain. Task rows come summed per bucket x
+  // product x status (agent_id and task_type ""), agent-cost rows per bucket
+  // (agent_id, model and provider ""). P&L, payback and all-history reads
+  // need no more, and read a fraction of the rows (a year of task rows for a
+  // factory of 15 agents shrinks about eightfold). Every total of
+  // analytics::Aggregate except the per-agent ones is unchanged by it.
+  kProductGrain = 128,
 };
 
 // Every rollup row whose bucket lies in [from, to), ordered by key.
@@ -127,6 +148,7 @@ struct RollupSet {
   std::vector<TaskCostRow> tasks;
   std::vector<InfraDailyRow> infra;
   std::vector<GrowthDailyRow> growth;
+  std::vector<OpsDailyRow> ops;
   friend bool operator==(const RollupSet&, const RollupSet&) = default;
 };
 

@@ -27,6 +27,7 @@
 #include "core/time.h"
 #include "model/entities.h"
 #include "model/event.h"
+#include "store/alerts.h"
 #include "store/parked.h"
 #include "store/rollups.h"
 
@@ -171,6 +172,23 @@ class Store {
   // subscription_start / subscription_cancel events with time < to, ordered
   // by time then event_id (MRR and churn follow subscriptions per customer).
   virtual Result<std::vector<SubscriptionEventRow>> ListSubscriptionEvents(core::Timestamp to) = 0;
+
+  // Alerts (store/alerts.h). FireAlert creates a firing alert for
+  // (rule, subject), or, when one is already firing, refreshes its severity,
+  // message, details and last_seen_at (created = false); atomic, so two
+  // callers never create two. A new alert inherits a silence still in effect
+  // from an earlier alert of the same (rule, subject).
+  virtual Result<AlertFireOutcome> FireAlert(const AlertRecord& alert) = 0;
+  // Marks the firing alert `id` resolved at `at`; not_found for an unknown id,
+  // a no-op for one already resolved.
+  virtual Status ResolveAlert(std::int64_t id, core::Timestamp at) = 0;
+  virtual Result<AlertRecord> GetAlert(std::int64_t id) = 0;
+  virtual Result<std::vector<AlertRecord>> ListAlerts(const AlertFilter& filter) = 0;
+  // Acknowledge (who, when) and silence until a time; not_found for an
+  // unknown id. Both are audited in audit_log.
+  virtual Status AckAlert(std::int64_t id, const std::string& actor, core::Timestamp at) = 0;
+  virtual Status SilenceAlert(std::int64_t id, core::Timestamp until, const std::string& actor,
+                              core::Timestamp at) = 0;
 };
 
 }  // namespace tally::store

@@ -159,5 +159,64 @@ TEST(BudgetTwoNodesTest, SharedRedisNeverAdmitsMoreThanTheBudgetAndSettlesExactl
   node_b.Kill(15);
 }
 
+// Issue 3 item 5: in Redis mode the kill switches live in Redis and are read
+// by the check's script, so a pause through node A denies node B's very next
+// check (node B's own agent cache still says active), and a resume through A
+// is seen by B's next check as well. Same for the factory switch.
+TEST(BudgetTwoNodesTest, KillSwitchThroughOneNodeIsSeenByTheOtherAtOnce) {
+  testing::RedisServer redis;
+  ASSERT_TRUE(redis.Start());
+  testing::TempDir dir;
+  std::string data = dir.str() + "/data";
+  auto key = testing::CreateKey(TALLY_BINARY, data, "ingest,read,admin");
+  ASSERT_TRUE(key);
+  ::setenv("TALLY_LIVE_REDIS_URL", redis.url().c_str(), 1);
+  testing::ServerProcess node_a(TALLY_BINARY, data);
+  ASSERT_TRUE(node_a.Start());
+  testing::ServerProcess node_b(TALLY_BINARY, data);
+  ASSERT_TRUE(node_b.Start());
+  ::unsetenv("TALLY_LIVE_REDIS_URL");
+  testing::HttpClient a("127.0.0.1", node_a.port());
+  a.SetBearer(*key);
+  testing::HttpClient b("127.0.0.1", node_b.port());
+  b.SetBearer(*key);
+  auto r = a.Post("/v1/agents", R"({"id":"kev","role":"builder","daily_budget":"10"})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+
+  auto check_b = [&] {
+    auto c = b.Post("/v1/budget/check", R"({"agent_id":"kev","estimated_cost_usd":"0.01","reserve":false})");
+    EXPECT_TRUE(c);
+    EXPECT_EQ(c->status, 200) << c->body;
+    return json::parse(c->body);
+  };
+  EXPECT_TRUE(check_b().at("allowed").as_bool());  // node B caches kev as active now
+
+  r = a.Post("/v1/agents/kev/pause", R"({"reason":"looping on the same file"})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json::value denied = check_b();
+  EXPECT_FALSE(denied.at("allowed").as_bool()) << json::serialize(denied);
+  EXPECT_EQ(denied.at("reason"), "agent_paused");
+
+  r = a.Post("/v1/agents/kev/resume", R"({"reason":"fixed"})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(check_b().at("allowed").as_bool());
+
+  r = a.Post("/v1/factory/pause", R"({"reason":"incident"})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json::value factory = check_b();
+  EXPECT_FALSE(factory.at("allowed").as_bool());
+  EXPECT_EQ(factory.at("reason"), "factory_paused");
+  r = a.Post("/v1/factory/resume", "{}");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(check_b().at("allowed").as_bool());
+  node_a.Kill(15);
+  node_b.Kill(15);
+}
+
 }  // namespace
 }  // namespace tally

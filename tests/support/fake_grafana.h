@@ -1,4 +1,4 @@
-// FakeGrafana: a local HTTP server that answers just enough of Grafana's
+// FakeGrafana: a local HTTP server (support/http_receiver.h) that answers just enough of Grafana's
 // HTTP API (folders, datasources, dashboards/db, annotations) and checks each
 // request as Grafana documents it: paths, methods, JSON bodies, bearer token.
 // Violations are recorded for the test to assert on.
@@ -17,6 +17,7 @@
 #include "server/http_server.h"
 #include "server/router.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/http_receiver.h"
 #include "support/temp_dir.h"
 
 namespace tally::testing {
@@ -30,9 +31,6 @@ using server::Responder;
 class FakeGrafana {
  public:
   explicit FakeGrafana(std::string token) : token_(std::move(token)) {
-    store_ = std::move(*store::SqliteStore::Open(dir_.str()));
-    auth_ = std::make_unique<server::Authenticator>(*store_, core::SystemClock::Instance());
-    router_ = std::make_unique<server::Router>(*auth_, metrics_);
     Route("GET", "/api/folders/{uid}", [this](Call& c, json::value&) {
       return folders_.count(c.params["uid"]) ? Ok(json::object{{"uid", c.params["uid"]}}) : NotFound();
     });
@@ -76,14 +74,11 @@ class FakeGrafana {
       ++annotations_;
       return Ok(json::object{{"message", "Annotation added"}, {"id", annotations_}});
     });
-    server::HttpServerOptions options;
-    options.port = 0;
-    http_ = std::make_unique<server::HttpServer>(*router_, options);
-    port_ = *http_->Start();
+    server_.Start();
   }
-  ~FakeGrafana() { http_->Stop(); }
+  ~FakeGrafana() { server_.Stop(); }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return server_.url(); }
   std::vector<std::string> log() {
     std::lock_guard l(mu_);
     return log_;
@@ -104,7 +99,7 @@ class FakeGrafana {
  private:
   using Fn = std::function<HttpResponse(Call&, json::value&)>;
   void Route(const std::string& method, const std::string& pattern, Fn fn) {
-    router_->Add(method, pattern, server::kPublic, [this, method, fn](std::shared_ptr<Call> c, Responder respond) {
+    server_.router().Add(method, pattern, server::kPublic, [this, method, fn](std::shared_ptr<Call> c, Responder respond) {
       std::lock_guard l(mu_);
       log_.push_back(method + " " + c->request.path);
       if (c->request.Header("authorization").value_or("") != "Bearer " + token_) {
@@ -136,13 +131,7 @@ class FakeGrafana {
   }
 
   std::string token_;
-  TempDir dir_;
-  std::unique_ptr<store::SqliteStore> store_;
-  server::Metrics metrics_;
-  std::unique_ptr<server::Authenticator> auth_;
-  std::unique_ptr<server::Router> router_;
-  std::unique_ptr<server::HttpServer> http_;
-  std::uint16_t port_ = 0;
+  HttpReceiver server_;  // the local HTTP server; FakeGrafana adds Grafana's routes
   std::mutex mu_;
   std::vector<std::string> log_;
   std::vector<std::string> violations_;

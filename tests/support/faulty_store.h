@@ -137,6 +137,23 @@ class FaultyStore : public store::Store {
       core::Timestamp to) override {
     return inner_.ListSubscriptionEvents(to);
   }
+  core::Result<store::AlertFireOutcome> FireAlert(const store::AlertRecord& alert) override {
+    return inner_.FireAlert(alert);
+  }
+  core::Status ResolveAlert(std::int64_t id, core::Timestamp at) override {
+    return inner_.ResolveAlert(id, at);
+  }
+  core::Result<store::AlertRecord> GetAlert(std::int64_t id) override { return inner_.GetAlert(id); }
+  core::Result<std::vector<store::AlertRecord>> ListAlerts(const store::AlertFilter& filter) override {
+    return inner_.ListAlerts(filter);
+  }
+  core::Status AckAlert(std::int64_t id, const std::string& actor, core::Timestamp at) override {
+    return inner_.AckAlert(id, actor, at);
+  }
+  core::Status SilenceAlert(std::int64_t id, core::Timestamp until, const std::string& actor,
+                            core::Timestamp at) override {
+    return inner_.SilenceAlert(id, until, actor, at);
+  }
 
  private:
   store::Store& inner_;

@@ -22,7 +22,10 @@ class RedisServer {
 
   // unavailable when redis-server is missing or never answers PING.
   core::Status Start();
-  void Stop();
+  void Stop();  // SIGKILL: a crash, not a shutdown
+  // Starts again on the same port after Stop (fault tests: a Redis that
+  // comes back empty, as one without persistence does after a crash).
+  core::Status Restart();
   std::uint16_t port() const { return port_; }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
 
@@ -31,6 +34,9 @@ class RedisServer {
   static RedisServer& Shared();
 
  private:
+  // Runs redis-server on port and waits for PING; false if it exited.
+  core::Result<bool> Launch(std::uint16_t port);
+
   TempDir dir_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;

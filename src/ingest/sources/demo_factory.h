@@ -6,8 +6,8 @@
 //  - Deterministic: the output is a pure function of (options, price table).
 //    All randomness comes from std::mt19937_64 streams seeded from
 //    options.seed; nothing reads the clock (the window end is passed in).
-//    Entities depend on the seed only; revenue, growth and infra events do not
-//    depend on `scale`, only LLM calls and tasks do.
+//    Entities depend on the seed only; revenue, growth, infra and ops events
+//    (deploys) do not depend on `scale`, only LLM calls and tasks do.
 //  - Idempotent re-seeding: every event has a deterministic event_id
 //    ("demo-<seed>-<kind>-<n>"), so running the same seed twice stores
 //    nothing new (every event is a duplicate).

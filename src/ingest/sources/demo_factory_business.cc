@@ -233,6 +233,27 @@ void DayGenerator::Convert(const ProductPlan& p, ProductState& state, std::strin
   }
 }
 
+void DayGenerator::OpsDay(core::Timestamp start, std::vector<Event>& out) {
+  for (const ProductPlan& p : catalog_.products) {
+    if (p.launched_at >= start + kDay) continue;
+    // About one deploy every other day, a few percent of them failing.
+    const std::int64_t deploys = ops_.Poisson(0.6);
+    for (std::int64_t i = 0; i < deploys; ++i) {
+      model::OpsEvent e;
+      e.event_id = NextId("ops", n_ops_);
+      e.time = TimeInDay(ops_, start);
+      e.product_id = p.id;
+      e.kind = "deploy";
+      e.source = "github";
+      e.status = ops_.Chance(0.06) ? "failure" : "success";
+      e.latency_ms = ops_.Int(40'000, 240'000);
+      e.repository = fmt::format("factory/{}", p.spec->slug);
+      e.metadata = R"({"environment":"production"})";
+      out.push_back(std::move(e));
+    }
+  }
+}
+
 void DayGenerator::InfraDay(core::Timestamp start, std::vector<Event>& out) {
   // Each 24-hour day holds exactly one UTC midnight; monthly bills land on the 1st.
   const core::Timestamp midnight = core::FloorToDay(start + kDay - microseconds(1));

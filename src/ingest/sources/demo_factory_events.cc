@@ -69,6 +69,7 @@ DayGenerator::DayGenerator(const DemoOptions& options, const model::PriceTable& 
       catalog_(catalog),
       work_(StreamSeed(options.seed, kWorkStream)),
       business_(StreamSeed(options.seed, kBusinessStream)),
+      ops_(StreamSeed(options.seed, kOpsStream)),
       product_state_(catalog.products.size()) {
   // Every day starts at the same UTC hour as `end`.
   const auto start_hour =
@@ -99,6 +100,7 @@ core::Status DayGenerator::GenerateDay(int day, std::vector<Event>& out) {
   const bool weekend = weekday == std::chrono::Saturday || weekday == std::chrono::Sunday;
 
   InfraDay(start, out);
+  OpsDay(start, out);
   for (size_t i = 0; i < catalog_.products.size(); ++i) ProductDay(i, start, out);
 
   // Work grows ~10% a month towards the end of the window and dips at weekends.

@@ -71,6 +71,7 @@ std::uint64_t StreamSeed(std::uint64_t seed, std::uint64_t stream);
 inline constexpr std::uint64_t kEntityStream = 1;
 inline constexpr std::uint64_t kWorkStream = 2;
 inline constexpr std::uint64_t kBusinessStream = 3;
+inline constexpr std::uint64_t kOpsStream = 4;
 
 // Model families; each resolves to the first candidate the price table knows.
 enum class Family { kOpus, kSonnet, kGpt4o, kMini, kHaiku };
@@ -209,6 +210,8 @@ class DayGenerator {
   void Convert(const ProductPlan& p, ProductState& state, std::string_view channel, core::Timestamp start,
                std::vector<model::Event>& out);
   void InfraDay(core::Timestamp start, std::vector<model::Event>& out);
+  // Each launched product's deploys (ops_events), as GitHub would report them.
+  void OpsDay(core::Timestamp start, std::vector<model::Event>& out);
   // Appends the event and returns its event_id.
   std::string Revenue(const ProductPlan& p, core::Timestamp t, model::RevenueEventType type,
                std::optional<double> amount, const std::string& customer, std::string metadata,
@@ -224,9 +227,10 @@ class DayGenerator {
   const Catalog& catalog_;
   Rng work_;      // LLM calls and tasks
   Rng business_;  // revenue, growth, infra
+  Rng ops_;       // deploys (its own stream: adding it changed no other demo number)
   std::vector<ProductState> product_state_;
   std::array<double, 24> hour_cdf_{};  // diurnal pattern, by hour offset from a day's start
-  std::int64_t n_llm_ = 0, n_task_ = 0, n_rev_ = 0, n_infra_ = 0, n_growth_ = 0;
+  std::int64_t n_llm_ = 0, n_task_ = 0, n_rev_ = 0, n_infra_ = 0, n_growth_ = 0, n_ops_ = 0;
 };
 
 }  // namespace tally::ingest::demo

@@ -1,6 +1,7 @@
 // Verification of "hex HMAC-SHA256 of the raw body" signatures (Lemon
-// Squeezy's X-Signature, GitHub's X-Hub-Signature-256 after its "sha256="
-// prefix): lowercase or uppercase hex accepted, compared in constant time.
+// Squeezy's X-Signature): lowercase or uppercase hex accepted, compared in
+// constant time. (GitHub's X-Hub-Signature-256 is compared byte for byte, as
+// GitHub's own libraries do: see github_source.h.)
 #pragma once
 
 #include <string_view>

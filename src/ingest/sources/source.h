@@ -60,6 +60,14 @@ class Source {
   // unavailable when the source has no secret configured.
   virtual core::Status Verify(const SourceRequest& request, core::Timestamp now) const = 0;
 
+  // The text Convert reads and a parked row keeps, from a verified request:
+  // the body itself for most providers. A provider that names the event only
+  // in headers (GitHub: X-GitHub-Event, X-GitHub-Delivery) wraps them with
+  // the body here, so that a parked delivery can be converted alone later.
+  virtual core::Result<std::string> Payload(const SourceRequest& request) const {
+    return std::string(request.body);
+  }
+
   // See the header comment. invalid_argument when the body is not what the
   // provider sends (not JSON, a required field missing or mistyped).
   virtual core::Result<Conversion> Convert(std::string_view body,

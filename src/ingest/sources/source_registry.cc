@@ -1,5 +1,6 @@
 #include "ingest/sources/source_registry.h"
 
+#include "ingest/sources/github_source.h"
 #include "ingest/sources/gumroad_source.h"
 #include "ingest/sources/lemonsqueezy_source.h"
 #include "ingest/sources/litellm_source.h"
@@ -24,6 +25,7 @@ std::unique_ptr<SourceRegistry> SourceRegistry::FromConfig(const core::SourcesCo
   sources.push_back(
       std::make_unique<LemonSqueezySource>(config.lemonsqueezy_signing_secret, converter));
   sources.push_back(std::make_unique<GumroadSource>(config.gumroad_url_token, converter));
+  sources.push_back(std::make_unique<GitHubSource>(config.github_webhook_secrets));
   sources.push_back(std::make_unique<LiteLlmSource>(config.litellm_agent_id_field));
   return std::make_unique<SourceRegistry>(std::move(sources));
 }

@@ -149,14 +149,21 @@ AgentCounters MemoryAccumulators::Read(const std::string& id, const AgentState& 
 }
 
 void MemoryAccumulators::ExpireReservations(core::Timestamp now) {
-  while (!expiry_.empty() && expiry_.begin()->first <= now) {
-    auto it = reservations_.find(expiry_.begin()->second);
+  auto expire = [&](const std::string& id) {
+    auto it = reservations_.find(id);
     if (it != reservations_.end()) {
       AgentState& owner = c_.agents[it->second.agent_id];
       owner.reserved -= it->second.amount;
       --owner.reservations;
       reservations_.erase(it);
     }
+  };
+  while (!expiry_fifo_.empty() && expiry_fifo_.front().first <= now) {
+    expire(expiry_fifo_.front().second);
+    expiry_fifo_.pop_front();
+  }
+  while (!expiry_.empty() && expiry_.begin()->first <= now) {
+    expire(expiry_.begin()->second);
     expiry_.erase(expiry_.begin());
   }
 }
@@ -228,6 +235,11 @@ core::Result<ReserveResult> MemoryAccumulators::CheckAndReserve(const ReserveReq
   out.reserved_total = c.reserved;
   out.velocity_per_min = c.velocity_per_min;
   out.hourly_avg_per_min = c.spend_1h / kHourMinutes;
+  // One node: its own view of the kill switches is the truth.
+  if (r.pause != LocalPause::kNone) {
+    out.verdict = r.pause == LocalPause::kFactory ? Verdict::kFactoryPaused : Verdict::kAgentPaused;
+    return out;
+  }
   if (IsRunaway(r.runaway, c, spend_5m)) {
     out.verdict = Verdict::kRunaway;
     return out;
@@ -243,7 +255,11 @@ core::Result<ReserveResult> MemoryAccumulators::CheckAndReserve(const ReserveReq
       return std::unexpected(
           core::Error::Conflict(fmt::format("reservation_id '{}' already exists", r.reservation_id)));
     }
-    expiry_.emplace(r.expires_at, r.reservation_id);
+    if (expiry_fifo_.empty() || expiry_fifo_.back().first <= r.expires_at) {
+      expiry_fifo_.emplace_back(r.expires_at, r.reservation_id);
+    } else {
+      expiry_.emplace(r.expires_at, r.reservation_id);
+    }
     a.reserved += r.estimate;
     ++a.reservations;
     out.reserved = true;

@@ -4,7 +4,7 @@
 //
 // Invariants (guarded by mu_):
 //  - agent.reserved == sum of estimates of reservations_ held for the agent;
-//  - every entry of reservations_ has one entry in expiry_ (expiry_ may hold
+//  - every entry of reservations_ has one entry in expiry_fifo_ or expiry_ (they may hold
 //    ids already settled or released; they are skipped when popped);
 //  - minute ring slot m % 60 holds only minute m's sums; a slot is reused
 //    (zeroed) for a newer minute, and an event older than a slot's minute
@@ -77,7 +77,11 @@ class MemoryAccumulators final : public Accumulators {
   std::mutex mu_;
   Counters c_;                                                // guarded by mu_
   std::unordered_map<std::string, Reservation> reservations_;  // guarded by mu_
-  std::multimap<core::Timestamp, std::string> expiry_;         // guarded by mu_
+  // Expiry order. Reservations nearly always come with a later expiry than
+  // the previous one (now + a fixed TTL), so they are appended to a FIFO
+  // (O(1), no tree node); the rare earlier one goes to a multimap.
+  std::deque<std::pair<core::Timestamp, std::string>> expiry_fifo_;  // guarded by mu_
+  std::multimap<core::Timestamp, std::string> expiry_;               // guarded by mu_
   std::int64_t cached_day_start_ = 0;                         // guarded by mu_
   std::int64_t cached_day_end_ = 0;                           // guarded by mu_
 };

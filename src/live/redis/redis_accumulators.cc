@@ -25,6 +25,9 @@ core::Error BadReply(const std::string& op) {
   return core::Error::Unavailable(fmt::format("redis EVALSHA ({}): unexpected reply shape", op));
 }
 
+// The field of an agent's kill switch in P:pause ("factory" is the factory's).
+std::string PauseField(const std::string& agent_id) { return "agent:" + agent_id; }
+
 bool IsInt(const redisReply* r) { return r != nullptr && r->type == REDIS_REPLY_INTEGER; }
 
 std::string Str(const redisReply* r) {
@@ -162,6 +165,16 @@ core::Status RedisAccumulators::Rebuild(store::Store& store) {
     for (const auto& [d, v] : days) args.insert(args.end(), {std::to_string(d), std::to_string(v)});
   }
   for (const auto& [m, v] : months) args.insert(args.end(), {"M", std::to_string(m), std::to_string(v)});
+  // The kill switches too: the store is their record (a flushed or restarted
+  // Redis gets them back here).
+  auto factory = store.GetFactoryKillSwitch();
+  if (!factory) return std::unexpected(factory.error());
+  if (*factory && (*factory)->paused) args.insert(args.end(), {"S", "factory"});
+  auto all_agents = store.ListAgents();
+  if (!all_agents) return std::unexpected(all_agents.error());
+  for (const auto& a : *all_agents) {
+    if (a.status == "paused") args.insert(args.end(), {"S", PauseField(a.id)});
+  }
   auto r = Eval("rebuild", std::move(args));
   if (!r) return std::unexpected(r.error());
   return core::OkStatus();
@@ -269,14 +282,35 @@ core::Result<ReserveResult> RedisAccumulators::CheckAndReserve(const ReserveRequ
         core::Error::Conflict(fmt::format("reservation_id '{}' already exists", r.reservation_id)));
   }
   ReserveResult out;
-  out.verdict = e[1]->integer == 2 ? Verdict::kRunaway : e[1]->integer == 1 ? Verdict::kBudgetExceeded
-                                                                             : Verdict::kAllowed;
+  switch (e[1]->integer) {
+    case 0: out.verdict = Verdict::kAllowed; break;
+    case 1: out.verdict = Verdict::kBudgetExceeded; break;
+    case 2: out.verdict = Verdict::kRunaway; break;
+    case 3: out.verdict = Verdict::kAgentPaused; break;
+    case 4: out.verdict = Verdict::kFactoryPaused; break;
+    default: return std::unexpected(BadReply("check"));
+  }
   out.reserved = e[2]->integer == 1;
   out.spent = e[3]->integer;
   out.reserved_total = e[4]->integer;
   out.velocity_per_min = e[5]->integer;
   out.hourly_avg_per_min = e[6]->integer;
   return out;
+}
+
+core::Status RedisAccumulators::SetPause(const std::string& target, bool paused) {
+  std::vector<std::string> args = Head("pause", clock_.Now());
+  args.insert(args.end(), {target == store::kFactoryTarget ? std::string("factory") : PauseField(target),
+                           paused ? "1" : "0"});
+  auto r = Eval("pause", std::move(args));
+  if (!r) return std::unexpected(r.error());
+  return core::OkStatus();
+}
+
+core::Status RedisAccumulators::Ping() {
+  auto r = conn_->Command({"PING"});
+  if (!r) return std::unexpected(r.error());
+  return core::OkStatus();
 }
 
 core::Status RedisAccumulators::Release(const std::string& reservation_id) {

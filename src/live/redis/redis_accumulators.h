@@ -16,6 +16,12 @@
 // (dash:spend:daily:{agent_id}, ...) hold the current values as plain
 // integers, refreshed by every script that touches the agent or product.
 //
+// Reserved per agent is a running total (resv:sum) kept by every script that
+// adds or drops a hold, so a check costs the same with any number open. The
+// kill switches are the hash P:pause, read by the check script (a pause
+// through any node denies the next check on every node; the request's
+// LocalPause hint is ignored here) and copied from the store by Rebuild.
+//
 // Not Redis Cluster-ready: scripts touch keys they compute (one server or a
 // primary with replicas).
 // Thread-safety: every method may be called concurrently (a connection pool).
@@ -61,6 +67,9 @@ class RedisAccumulators final : public Accumulators {
   core::Result<AgentCounters> Agent(const std::string& agent_id) override;
   core::Result<ReserveResult> CheckAndReserve(const ReserveRequest& request) override;
   core::Status Release(const std::string& reservation_id) override;
+  // P:pause (field "factory" or "agent:{id}"), read by every check's script.
+  core::Status SetPause(const std::string& target, bool paused) override;
+  core::Status Ping() override;
 
   const std::string& prefix() const { return options_.prefix; }
 

@@ -135,6 +135,12 @@ void RedisConnection::Return(redisContext* c, bool broken) {
   if (broken) {
     redisFree(c);
     --open_;
+    // A server that went away broke every connection: close the idle ones
+    // too, so the next command (a reconnection probe) opens a fresh one
+    // instead of finding the next dead one.
+    for (redisContext* idle : idle_) redisFree(idle);
+    open_ -= static_cast<int>(idle_.size());
+    idle_.clear();
   } else {
     idle_.push_back(c);
   }

@@ -3,7 +3,8 @@
 //
 // hiredis contexts are not thread-safe; each command borrows one context from
 // the pool (up to pool_size are opened, lazily) and gives it back. A context
-// that saw an I/O error is dropped and the next command reconnects.
+// that saw an I/O error is dropped with every idle one (a restarted server
+// broke them all) and the next command reconnects.
 // Every failure (connect, I/O, timeout, an error reply) is
 // core::Error::Unavailable naming the Redis command.
 // Thread-safety: every method may be called concurrently.

@@ -26,30 +26,46 @@ end
 -- Integers as decimal strings (never "1e+15").
 local function int(v) return string.format('%d', v) end
 
+-- Reservations of agent a: resv:exp:{a} (ZSET id -> expiry us),
+-- resv:amt:{a} (HASH id -> estimate) and resv:sum:{a}, the running total of
+-- the amounts, kept by every script that adds or drops one, so a check never
+-- walks the open reservations.
+local function drop_amount(a, rid)
+  local amt = redis.call('HGET', P .. ':resv:amt:' .. a, rid)
+  if amt then
+    redis.call('HDEL', P .. ':resv:amt:' .. a, rid)
+    local left = redis.call('DECRBY', P .. ':resv:sum:' .. a, amt)
+    if left <= 0 then redis.call('DEL', P .. ':resv:sum:' .. a) end
+  end
+end
+
 local function remove_resv(rid)
   local owner = redis.call('GET', P .. ':resv:id:' .. rid)
   if owner then
     redis.call('ZREM', P .. ':resv:exp:' .. owner, rid)
-    redis.call('HDEL', P .. ':resv:amt:' .. owner, rid)
+    drop_amount(owner, rid)
     redis.call('DEL', P .. ':resv:id:' .. rid)
   end
 end
 
--- Drops the agent's reservations whose expiry is <= now.
+-- Drops the agent's reservations whose expiry is <= now: only those (the
+-- ZSET is ordered by expiry), so the cost is the number that expired.
 local function expire_resv(a)
   local z = P .. ':resv:exp:' .. a
   local gone = redis.call('ZRANGEBYSCORE', z, '-inf', ARGV[3])
   if #gone > 0 then
     for _, rid in ipairs(gone) do
-      redis.call('HDEL', P .. ':resv:amt:' .. a, rid)
+      drop_amount(a, rid)
       redis.call('DEL', P .. ':resv:id:' .. rid)
     end
     redis.call('ZREMRANGEBYSCORE', z, '-inf', ARGV[3])
   end
 end
 
--- The agent's counters now; refreshes the seed-named keys.
-local function agent_state(a)
+-- The agent's counters now; refreshes the seed-named keys unless quiet (the
+-- budget check: four writes per check for a mirror that apply, agent and
+-- snapshot keep fresh anyway).
+local function agent_state(a, quiet)
   expire_resv(a)
   local s1h, s5, e5 = 0, 0, 0
   local m = redis.call('HGETALL', P .. ':spend:min:' .. a)
@@ -67,15 +83,16 @@ local function agent_state(a)
     if k <= now_min and k > now_min - 5 then e5 = e5 + tonumber(e[i + 1]) end
   end
   local td = tonumber(redis.call('HGET', P .. ':spend:day:' .. a, today) or '0')
-  local reserved = 0
-  local amts = redis.call('HVALS', P .. ':resv:amt:' .. a)
-  for i = 1, #amts do reserved = reserved + tonumber(amts[i]) end
+  local reserved, count = 0, redis.call('ZCARD', P .. ':resv:exp:' .. a)
+  if count > 0 then reserved = tonumber(redis.call('GET', P .. ':resv:sum:' .. a) or '0') end
   local vel = idiv(s5, 5)
-  redis.call('SET', P .. ':spend:daily:' .. a, int(td), 'EX', day_left)
-  redis.call('SET', P .. ':spend:hourly:' .. a, int(s1h), 'EX', 3600)
-  redis.call('SET', P .. ':errors:5min:' .. a, int(e5), 'EX', 300)
-  redis.call('SET', P .. ':velocity:' .. a, int(vel), 'EX', 300)
-  return {td = td, s1h = s1h, s5 = s5, e5 = e5, vel = vel, reserved = reserved, count = #amts}
+  if not quiet then
+    redis.call('SET', P .. ':spend:daily:' .. a, int(td), 'EX', day_left)
+    redis.call('SET', P .. ':spend:hourly:' .. a, int(s1h), 'EX', 3600)
+    redis.call('SET', P .. ':errors:5min:' .. a, int(e5), 'EX', 300)
+    redis.call('SET', P .. ':velocity:' .. a, int(vel), 'EX', 300)
+  end
+  return {td = td, s1h = s1h, s5 = s5, e5 = e5, vel = vel, reserved = reserved, count = count}
 end
 
 local function product_today(p)
@@ -155,8 +172,18 @@ elseif op == 'check' then
   -- agent estimate limit('': none) reserve rid expires_us runaway absolute multiple floor gc_ttl
   local a, est, limit = ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10])  -- limit nil: none
   local reserve, rid = ARGV[11] == '1', ARGV[12]
-  local s = agent_state(a)
+  local s = agent_state(a, true)
   local out = {0, 0, 0, s.td, s.reserved, s.vel, idiv(s.s1h, 60)}
+  -- Kill switches (P:pause, written by any node): seen by the next check.
+  local paused = redis.call('HMGET', P .. ':pause', 'factory', 'agent:' .. a)
+  if paused[1] then
+    out[2] = 4
+    return out
+  end
+  if paused[2] then
+    out[2] = 3
+    return out
+  end
   if ARGV[14] == '1' then
     local absolute, multiple, floor = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17])
     if (absolute > 0 and s.vel > absolute) or (s.vel > floor and s.s5 * 12 > multiple * s.s1h) then
@@ -169,8 +196,8 @@ elseif op == 'check' then
     return out
   end
   if reserve then
-    if redis.call('GET', P .. ':resv:id:' .. rid) then
-      local owner = redis.call('GET', P .. ':resv:id:' .. rid)
+    local owner = redis.call('GET', P .. ':resv:id:' .. rid)
+    if owner then
       local score = redis.call('ZSCORE', P .. ':resv:exp:' .. owner, rid)
       if score and tonumber(score) > now_us then
         out[1] = 1
@@ -181,12 +208,16 @@ elseif op == 'check' then
     local gc = tonumber(ARGV[18])
     redis.call('ZADD', P .. ':resv:exp:' .. a, ARGV[13], rid)
     redis.call('HSET', P .. ':resv:amt:' .. a, rid, ARGV[9])
+    redis.call('INCRBY', P .. ':resv:sum:' .. a, ARGV[9])
     redis.call('SET', P .. ':resv:id:' .. rid, a, 'EX', gc)
-    for _, k in ipairs({P .. ':resv:exp:' .. a, P .. ':resv:amt:' .. a}) do
-      local ttl = redis.call('TTL', k)
-      if ttl < gc then redis.call('EXPIRE', k, gc) end
+    -- The three reservation keys of the agent always share one TTL (the
+    -- longest), so they only lapse together, after every reservation did.
+    -- (EXPIRE NX then GT: Redis >= 7.0; a key without a TTL gets one, a
+    -- longer TTL is never shortened.)
+    for _, k in ipairs({P .. ':resv:exp:' .. a, P .. ':resv:amt:' .. a, P .. ':resv:sum:' .. a}) do
+      if redis.call('EXPIRE', k, gc, 'NX') == 0 then redis.call('EXPIRE', k, gc, 'GT') end
     end
-    redis.call('SADD', P .. ':agents', a)
+    if s.count == 0 then redis.call('SADD', P .. ':agents', a) end
     out[3] = 1
     out[5] = s.reserved + est
   end
@@ -212,6 +243,12 @@ elseif op == 'snapshot' then
   end
   return {agents, products, mtd()}
 
+elseif op == 'pause' then
+  -- target ('factory' or agent:{id}) paused('1'|'0')
+  if ARGV[9] == '1' then redis.call('HSET', P .. ':pause', ARGV[8], '1')
+  else redis.call('HDEL', P .. ':pause', ARGV[8]) end
+  return 0
+
 elseif op == 'release' then
   remove_resv(ARGV[8])
   return 0
@@ -219,6 +256,8 @@ elseif op == 'release' then
 elseif op == 'rebuild' then
   -- Drop every counter (reservations stay), then write the recomputed ones:
   -- A agent nmin (minute cost errors)* nday (day cost)* | P product nday (day amount)* | M month amount
+  -- | S target: a kill switch that is on (the store's list replaces P:pause)
+  redis.call('DEL', P .. ':pause')
   for _, a in ipairs(redis.call('SMEMBERS', P .. ':agents')) do
     redis.call('DEL', P .. ':spend:min:' .. a, P .. ':errors:min:' .. a, P .. ':spend:day:' .. a,
                P .. ':spend:daily:' .. a, P .. ':spend:hourly:' .. a, P .. ':errors:5min:' .. a,
@@ -265,6 +304,9 @@ elseif op == 'rebuild' then
         i = i + 2
       end
       product_today(p)
+    elseif kind == 'S' then
+      redis.call('HSET', P .. ':pause', ARGV[i + 1], '1')
+      i = i + 2
     else
       redis.call('HINCRBY', P .. ':revenue:month', ARGV[i + 1], ARGV[i + 2])
       redis.call('EXPIRE', P .. ':revenue:month', MONTH_TTL)

@@ -32,6 +32,9 @@ constexpr std::array<std::string_view, model::kEventKindCount> kInsertSql = {
     "ON CONFLICT (event_id) DO NOTHING",
     "INSERT INTO growth_events (time, product_id, channel, metric, value, metadata, event_id) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_id) DO NOTHING",
+    "INSERT INTO ops_events (time, product_id, kind, source, status, latency_ms, status_code, "
+    "repository, metadata, event_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+    "ON CONFLICT (event_id) DO NOTHING",
 };
 
 std::optional<std::int64_t> OptMicros(const std::optional<core::Money>& m) {
@@ -78,6 +81,14 @@ int Bind(Statement& s, const model::GrowthEvent& e) {
   return s.BindInt(1, core::ToMicros(e.time)) | s.BindText(2, e.product_id) |
          s.BindText(3, e.channel) | s.BindText(4, e.metric) | s.BindInt(5, e.value_centi) |
          s.BindTextOrNull(6, e.metadata) | s.BindText(7, e.event_id);
+}
+
+int Bind(Statement& s, const model::OpsEvent& e) {
+  return s.BindInt(1, core::ToMicros(e.time)) | s.BindOptText(2, e.product_id) |
+         s.BindText(3, e.kind) | s.BindText(4, e.source) | s.BindText(5, e.status) |
+         s.BindOptInt(6, e.latency_ms) | s.BindOptInt(7, e.status_code) |
+         s.BindOptText(8, e.repository) | s.BindTextOrNull(9, e.metadata) |
+         s.BindText(10, e.event_id);
 }
 
 }  // namespace

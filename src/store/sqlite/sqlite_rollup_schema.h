@@ -70,11 +70,116 @@ namespace tally::store::sqlite {
   "sum(total_cost), sum(sum_latency_ms), sum(error_count) FROM agent_costs_hourly "              \
   "GROUP BY 1, 2, 3, 4;\n"
 
+// ops_daily from ops_events (the ops migration; failures as
+// model::IsOpsFailure counts them).
+#define TALLY_OPS_DAILY_POPULATE_SQL                                                             \
+  "INSERT INTO ops_daily (bucket, product_id, kind, event_count, failure_count, latency_ms_sum, " \
+  "latency_count) SELECT " TALLY_ROLLUP_DAY("time") ", coalesce(product_id, ''), kind, count(*), " \
+  "sum(status IN ('failure', 'error', 'down')), coalesce(sum(latency_ms), 0), count(latency_ms) "  \
+  "FROM ops_events GROUP BY 1, 2, 3;\n"
+
 inline constexpr std::string_view kRebuildRollupsSql =
     "DELETE FROM agent_costs_hourly; DELETE FROM agent_costs_daily; DELETE FROM revenue_daily; "
     "DELETE FROM revenue_daily_customers; DELETE FROM task_rollup; DELETE FROM task_costs_daily; "
-    "DELETE FROM infra_costs_daily; DELETE FROM growth_daily;\n" TALLY_ROLLUP_POPULATE_SQL
-        TALLY_AGENT_DAILY_POPULATE_SQL;
+    "DELETE FROM infra_costs_daily; DELETE FROM growth_daily; DELETE FROM ops_daily;\n"
+    TALLY_ROLLUP_POPULATE_SQL TALLY_AGENT_DAILY_POPULATE_SQL TALLY_OPS_DAILY_POPULATE_SQL;
+
+// task_costs_product_daily: task_costs_daily summed over agent and task type
+// (ReadRollups with kProductGrain), so P&L, payback and all-history reads
+// scan a few rows per product and day instead of one per agent x task type.
+// Triggers keep it equal to that sum in every transaction that writes
+// task_costs_daily (incremental upserts, the delete of an emptied row, and a
+// rebuild's delete-then-populate), so no writer has to remember it.
+inline constexpr std::string_view kTaskProductDailyMigration = R"sql(
+CREATE TABLE task_costs_product_daily (
+  bucket            INTEGER NOT NULL,
+  product_id        TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  task_count        INTEGER NOT NULL,
+  total_cost        INTEGER NOT NULL,
+  llm_cost          INTEGER NOT NULL,
+  tool_cost         INTEGER NOT NULL,
+  total_duration_ms INTEGER NOT NULL,
+  steps_sum         INTEGER NOT NULL,
+  steps_count       INTEGER NOT NULL,
+  quality_sum       INTEGER NOT NULL,
+  quality_count     INTEGER NOT NULL,
+  PRIMARY KEY (bucket, product_id, status)
+) STRICT, WITHOUT ROWID;
+INSERT INTO task_costs_product_daily
+  SELECT bucket, product_id, status, sum(task_count), sum(total_cost), sum(llm_cost),
+         sum(tool_cost), sum(total_duration_ms), sum(steps_sum), sum(steps_count),
+         sum(quality_sum), sum(quality_count)
+  FROM task_costs_daily GROUP BY 1, 2, 3;
+CREATE TRIGGER task_costs_product_daily_add AFTER INSERT ON task_costs_daily BEGIN
+  INSERT INTO task_costs_product_daily VALUES (NEW.bucket, NEW.product_id, NEW.status,
+    NEW.task_count, NEW.total_cost, NEW.llm_cost, NEW.tool_cost, NEW.total_duration_ms,
+    NEW.steps_sum, NEW.steps_count, NEW.quality_sum, NEW.quality_count)
+  ON CONFLICT (bucket, product_id, status) DO UPDATE SET
+    task_count = task_count + excluded.task_count, total_cost = total_cost + excluded.total_cost,
+    llm_cost = llm_cost + excluded.llm_cost, tool_cost = tool_cost + excluded.tool_cost,
+    total_duration_ms = total_duration_ms + excluded.total_duration_ms,
+    steps_sum = steps_sum + excluded.steps_sum, steps_count = steps_count + excluded.steps_count,
+    quality_sum = quality_sum + excluded.quality_sum,
+    quality_count = quality_count + excluded.quality_count;
+END;
+CREATE TRIGGER task_costs_product_daily_change AFTER UPDATE ON task_costs_daily BEGIN
+  UPDATE task_costs_product_daily SET
+    task_count = task_count + NEW.task_count - OLD.task_count,
+    total_cost = total_cost + NEW.total_cost - OLD.total_cost,
+    llm_cost = llm_cost + NEW.llm_cost - OLD.llm_cost,
+    tool_cost = tool_cost + NEW.tool_cost - OLD.tool_cost,
+    total_duration_ms = total_duration_ms + NEW.total_duration_ms - OLD.total_duration_ms,
+    steps_sum = steps_sum + NEW.steps_sum - OLD.steps_sum,
+    steps_count = steps_count + NEW.steps_count - OLD.steps_count,
+    quality_sum = quality_sum + NEW.quality_sum - OLD.quality_sum,
+    quality_count = quality_count + NEW.quality_count - OLD.quality_count
+  WHERE bucket = NEW.bucket AND product_id = NEW.product_id AND status = NEW.status;
+END;
+CREATE TRIGGER task_costs_product_daily_remove AFTER DELETE ON task_costs_daily BEGIN
+  UPDATE task_costs_product_daily SET
+    task_count = task_count - OLD.task_count, total_cost = total_cost - OLD.total_cost,
+    llm_cost = llm_cost - OLD.llm_cost, tool_cost = tool_cost - OLD.tool_cost,
+    total_duration_ms = total_duration_ms - OLD.total_duration_ms,
+    steps_sum = steps_sum - OLD.steps_sum, steps_count = steps_count - OLD.steps_count,
+    quality_sum = quality_sum - OLD.quality_sum, quality_count = quality_count - OLD.quality_count
+  WHERE bucket = OLD.bucket AND product_id = OLD.product_id AND status = OLD.status;
+  -- Like task_costs_daily, a row that holds no task any more goes.
+  DELETE FROM task_costs_product_daily WHERE bucket = OLD.bucket AND product_id = OLD.product_id
+    AND status = OLD.status AND task_count = 0;
+END;
+)sql";
+
+// ops_events (deploys, uptime checks, incidents, GitHub activity; see
+// model::OpsEvent) and their daily rollup, keyed like the other daily ones.
+inline constexpr std::string_view kOpsEventsMigration = R"sql(
+CREATE TABLE ops_events (
+  time        INTEGER NOT NULL,
+  product_id  TEXT,
+  kind        TEXT NOT NULL,
+  source      TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  latency_ms  INTEGER CHECK (latency_ms >= 0),
+  status_code INTEGER CHECK (status_code BETWEEN 0 AND 999),
+  repository  TEXT,
+  metadata    TEXT,
+  event_id    TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX ops_events_event_id ON ops_events (event_id);
+CREATE INDEX ops_events_time ON ops_events (time);
+CREATE INDEX ops_events_product_time ON ops_events (product_id, time);
+
+CREATE TABLE ops_daily (
+  bucket         INTEGER NOT NULL,
+  product_id     TEXT NOT NULL,
+  kind           TEXT NOT NULL,
+  event_count    INTEGER NOT NULL,
+  failure_count  INTEGER NOT NULL,
+  latency_ms_sum INTEGER NOT NULL,
+  latency_count  INTEGER NOT NULL,
+  PRIMARY KEY (bucket, product_id, kind)
+) STRICT, WITHOUT ROWID;
+)sql";
 
 // agent_costs_hourly summed per UTC day: reads of weeks or years of LLM cost
 // touch 24x fewer rows (the P&L of a year read ~100k hourly rows).

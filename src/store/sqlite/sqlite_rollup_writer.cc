@@ -89,6 +89,20 @@ struct GrowthSums {
   string_view last_event_id;
 };
 
+struct OpsKey {
+  int64_t bucket;
+  string_view product, kind;
+  bool operator==(const OpsKey&) const = default;
+};
+struct OpsKeyHash {
+  size_t operator()(const OpsKey& k) const {
+    return Mix(Mix(std::hash<int64_t>{}(k.bucket), H(k.product)), H(k.kind));
+  }
+};
+struct OpsSums {
+  int64_t count = 0, failures = 0, latency = 0, latency_n = 0;
+};
+
 // A task's terminal event as the rollups need it (owning: it may come from
 // the database).
 struct Terminal {
@@ -230,6 +244,14 @@ constexpr string_view kGrowthUpsert =
     "END, "
     "last_time = max(last_time, excluded.last_time)";
 
+constexpr string_view kOpsUpsert =
+    "INSERT INTO ops_daily (bucket, product_id, kind, event_count, failure_count, latency_ms_sum, "
+    "latency_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (bucket, product_id, kind) "
+    "DO UPDATE SET event_count = event_count + excluded.event_count, "
+    "failure_count = failure_count + excluded.failure_count, "
+    "latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, "
+    "latency_count = latency_count + excluded.latency_count";
+
 // Column order of kTaskCallsUpsert's RETURNING and of kTaskSelect.
 constexpr string_view kTaskColumns =
     "call_cost, terminal_time, terminal_event_id, agent_id, product_id, task_type, status, "
@@ -283,10 +305,11 @@ struct RollupWriter::State {
   std::unordered_set<CustomerKey, CustomerKeyHash> customers;
   std::unordered_map<InfraKey, InfraSums, InfraKeyHash> infra;
   std::unordered_map<GrowthKey, GrowthSums, GrowthKeyHash> growth;
+  std::unordered_map<OpsKey, OpsSums, OpsKeyHash> ops;
   std::unordered_map<string_view, PendingTask> tasks;
 
   Statement agent_upsert, agent_daily_upsert, customer_insert, revenue_upsert, infra_upsert,
-      growth_upsert, task_calls_upsert, task_select, task_terminal_upsert, task_day_upsert,
+      growth_upsert, ops_upsert, task_calls_upsert, task_select, task_terminal_upsert, task_day_upsert,
       task_day_delete;
 };
 
@@ -300,6 +323,7 @@ void RollupWriter::Clear() {
   s.customers.clear();
   s.infra.clear();
   s.growth.clear();
+  s.ops.clear();
   s.tasks.clear();
 }
 
@@ -308,7 +332,7 @@ void RollupWriter::ReleaseStatements() {
   State& s = *state_;
   for (Statement* st :
        {&s.agent_upsert, &s.agent_daily_upsert, &s.customer_insert, &s.revenue_upsert,
-        &s.infra_upsert, &s.growth_upsert, &s.task_calls_upsert, &s.task_select,
+        &s.infra_upsert, &s.growth_upsert, &s.ops_upsert, &s.task_calls_upsert, &s.task_select,
         &s.task_terminal_upsert, &s.task_day_upsert, &s.task_day_delete}) {
     *st = Statement();
   }
@@ -365,6 +389,16 @@ void RollupWriter::Add(const model::Event& event) {
     }
     sums.sum += g->value_centi;
     ++sums.count;
+  } else if (const auto* o = std::get_if<model::OpsEvent>(&event)) {
+    OpsSums& sums = s.ops[OpsKey{FloorMicros(core::ToMicros(o->time), kDayMicros),
+                                 o->product_id ? string_view(*o->product_id) : string_view(""),
+                                 o->kind}];
+    ++sums.count;
+    sums.failures += model::IsOpsFailure(o->status) ? 1 : 0;
+    if (o->latency_ms) {
+      sums.latency += *o->latency_ms;
+      ++sums.latency_n;
+    }
   }
 }
 
@@ -488,6 +522,18 @@ core::Status RollupWriter::Flush(sqlite3* db) {
                st.BindInt(7, v.last_time) | st.BindText(8, v.last_event_id) |
                st.BindInt(9, v.last_value);
       TALLY_RETURN_IF_ERROR(Run(db, st, rc, "growth_daily: upsert"));
+    }
+  }
+
+  if (!s.ops.empty()) {
+    TALLY_RETURN_IF_ERROR(Prepared(db, s.ops_upsert, kOpsUpsert, "ops_daily: upsert"));
+    Statement& st = s.ops_upsert;
+    for (const auto& [k, v] : s.ops) {
+      ScopedReset reset(st);
+      int rc = st.BindInt(1, k.bucket) | st.BindText(2, k.product) | st.BindText(3, k.kind) |
+               st.BindInt(4, v.count) | st.BindInt(5, v.failures) | st.BindInt(6, v.latency) |
+               st.BindInt(7, v.latency_n);
+      TALLY_RETURN_IF_ERROR(Run(db, st, rc, "ops_daily: upsert"));
     }
   }
 

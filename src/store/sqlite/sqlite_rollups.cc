@@ -36,7 +36,7 @@ Result<RollupSet> SqliteStore::ReadRollups(core::Timestamp from, core::Timestamp
   }
   auto reader = TALLY_TRY(AcquireReader());
   sqlite3* db = reader.get();
-  // One read transaction, so the five tables are one consistent snapshot.
+  // One read transaction, so the tables read are one consistent snapshot.
   // Pooled readers refuse transaction control (an authorizer meant for user
   // SQL); this internal BEGIN/COMMIT is lifted past it.
   auto exec_unguarded = [db](const char* sql) {
@@ -57,12 +57,18 @@ Result<RollupSet> SqliteStore::ReadRollups(core::Timestamp from, core::Timestamp
   RollupSet set;
   if (kinds & (kAgentCostRollup | kAgentCostDailyRollup)) {
     const bool daily = (kinds & kAgentCostDailyRollup) != 0;
+    const std::string table = daily ? "agent_costs_daily" : "agent_costs_hourly";
     TALLY_RETURN_IF_ERROR(ReadRange(
         db,
-        "SELECT bucket, agent_id, model, provider, call_count, total_input_tokens, "
-        "total_output_tokens, total_cached_tokens, total_cost, sum_latency_ms, error_count " +
-            std::string(daily ? "FROM agent_costs_daily" : "FROM agent_costs_hourly") +
-            " WHERE bucket >= ?1 AND bucket < ?2 ORDER BY 1, 2, 3, 4",
+        (kinds & kProductGrain)
+            ? "SELECT bucket, '', '', '', sum(call_count), sum(total_input_tokens), "
+              "sum(total_output_tokens), sum(total_cached_tokens), sum(total_cost), "
+              "sum(sum_latency_ms), sum(error_count) FROM " +
+                  table + " WHERE bucket >= ?1 AND bucket < ?2 GROUP BY 1 ORDER BY 1"
+            : "SELECT bucket, agent_id, model, provider, call_count, total_input_tokens, "
+              "total_output_tokens, total_cached_tokens, total_cost, sum_latency_ms, "
+              "error_count FROM " +
+                  table + " WHERE bucket >= ?1 AND bucket < ?2 ORDER BY 1, 2, 3, 4",
         daily ? "agent_costs_daily: read" : "agent_costs_hourly: read", from, to,
         [](const Statement& s) {
           return AgentCostRow{core::FromMicros(s.ColumnInt(0)),
@@ -101,9 +107,15 @@ Result<RollupSet> SqliteStore::ReadRollups(core::Timestamp from, core::Timestamp
   if (kinds & kTaskRollup) {
     TALLY_RETURN_IF_ERROR(ReadRange(
         db,
-        "SELECT bucket, product_id, agent_id, task_type, status, task_count, total_cost, llm_cost, "
-        "tool_cost, total_duration_ms, steps_sum, steps_count, quality_sum, quality_count "
-        "FROM task_costs_daily WHERE bucket >= ?1 AND bucket < ?2 ORDER BY 1, 2, 3, 4, 5",
+        (kinds & kProductGrain)
+            ? "SELECT bucket, product_id, '', '', status, task_count, total_cost, llm_cost, "
+              "tool_cost, total_duration_ms, steps_sum, steps_count, quality_sum, quality_count "
+              "FROM task_costs_product_daily WHERE bucket >= ?1 AND bucket < ?2 "
+              "ORDER BY 1, 2, 5"
+            : "SELECT bucket, product_id, agent_id, task_type, status, task_count, total_cost, "
+              "llm_cost, tool_cost, total_duration_ms, steps_sum, steps_count, quality_sum, "
+              "quality_count FROM task_costs_daily WHERE bucket >= ?1 AND bucket < ?2 "
+              "ORDER BY 1, 2, 3, 4, 5",
         "task_costs_daily: read", from, to,
         [](const Statement& s) {
           return TaskCostRow{core::FromMicros(s.ColumnInt(0)),
@@ -152,6 +164,18 @@ Result<RollupSet> SqliteStore::ReadRollups(core::Timestamp from, core::Timestamp
                                 s.ColumnInt(7)};
         },
         &set.growth));
+  }
+  if (kinds & kOpsRollup) {
+    TALLY_RETURN_IF_ERROR(ReadRange(
+        db,
+        "SELECT bucket, product_id, kind, event_count, failure_count, latency_ms_sum, "
+        "latency_count FROM ops_daily WHERE bucket >= ?1 AND bucket < ?2 ORDER BY 1, 2, 3",
+        "ops_daily: read", from, to,
+        [](const Statement& s) {
+          return OpsDailyRow{core::FromMicros(s.ColumnInt(0)), s.ColumnText(1), s.ColumnText(2),
+                             s.ColumnInt(3), s.ColumnInt(4), s.ColumnInt(5), s.ColumnInt(6)};
+        },
+        &set.ops));
   }
   return set;
 }

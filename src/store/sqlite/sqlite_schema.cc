@@ -207,12 +207,38 @@ CREATE TABLE parked_events (
 CREATE INDEX parked_events_pending ON parked_events (provider, id) WHERE replayed_at IS NULL;
 )sql";
 
+// Alerts (src/alerts, store/alerts.h): one row per firing episode of a rule
+// on a subject. The partial unique index is the dedup guarantee: at most one
+// firing alert per (rule, subject), whoever evaluates.
+constexpr std::string_view kAlertsMigration = R"sql(
+CREATE TABLE alerts (
+  id             INTEGER PRIMARY KEY,
+  rule           TEXT NOT NULL,
+  subject        TEXT NOT NULL,
+  severity       TEXT NOT NULL,
+  state          TEXT NOT NULL CHECK (state IN ('firing', 'resolved')),
+  message        TEXT NOT NULL,
+  details        TEXT NOT NULL,
+  fired_at       INTEGER NOT NULL,
+  last_seen_at   INTEGER NOT NULL,
+  resolved_at    INTEGER,
+  acked_at       INTEGER,
+  acked_by       TEXT,
+  silenced_until INTEGER
+) STRICT;
+CREATE UNIQUE INDEX alerts_one_firing ON alerts (rule, subject) WHERE state = 'firing';
+CREATE INDEX alerts_rule_subject ON alerts (rule, subject, id);
+)sql";
+
 // Index i holds version i + 1. Append new migrations at the end only.
-constexpr std::array<std::string_view, 7> kMigrations = {kV1SeedTables, kV2ApiKeys, kV3LeanLlmIndexes,
+constexpr std::array<std::string_view, 10> kMigrations = {kV1SeedTables, kV2ApiKeys, kV3LeanLlmIndexes,
                                                          kV4KillSwitches,
                                                          kWebhookParking,
                                                          kRollupsMigration,
-                                                         kAgentCostsDailyMigration};
+                                                         kAgentCostsDailyMigration,
+                                                         kOpsEventsMigration,
+                                                         kAlertsMigration,
+                                                         kTaskProductDailyMigration};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -117,6 +117,15 @@ class SqliteStore final : public Store {
   Status RebuildRollups() override;
   Result<std::vector<SubscriptionEventRow>> ListSubscriptionEvents(core::Timestamp to) override;
 
+  // Alerts (sqlite_alerts.cc).
+  Result<AlertFireOutcome> FireAlert(const AlertRecord& alert) override;
+  Status ResolveAlert(std::int64_t id, core::Timestamp at) override;
+  Result<AlertRecord> GetAlert(std::int64_t id) override;
+  Result<std::vector<AlertRecord>> ListAlerts(const AlertFilter& filter) override;
+  Status AckAlert(std::int64_t id, const std::string& actor, core::Timestamp at) override;
+  Status SilenceAlert(std::int64_t id, core::Timestamp until, const std::string& actor,
+                      core::Timestamp at) override;
+
  private:
   // A pooled read connection, returned to the pool when destroyed.
   class Reader {

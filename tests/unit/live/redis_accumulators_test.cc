@@ -223,5 +223,76 @@ TEST(RedisUrlTest, ParsesHostPortDatabaseAndPassword) {
   EXPECT_FALSE(redis::ParseRedisUrl("redis://x:notaport/0"));
 }
 
+// The check reads a running total (resv:sum) instead of summing every open
+// reservation: after reserves, settlements, releases and expiries in any
+// mix, the total is still exactly the sum of the holds left, and it is gone
+// when none is.
+TEST_F(RedisAccumulatorsTest, TheRunningReservedTotalStaysExactThroughSettleReleaseAndExpiry) {
+  auto live = Make();
+  std::int64_t expected = 0;
+  for (int i = 0; i < 300; ++i) {
+    // Thirds: lapse after 1 min, after 2 min, or stay.
+    auto ttl = i % 3 == 0 ? 1min : i % 3 == 1 ? 2min : 10min;
+    ReserveRequest r{"kev", 1'000 + i, std::nullopt, true, fmt::format("r{}", i), clock_.Now() + ttl, {}};
+    r.runaway.enabled = false;
+    ASSERT_TRUE(live->CheckAndReserve(r));
+    if (i % 3 == 2) expected += 1'000 + i;
+  }
+  // Settle and release some of the ones that stay (i % 3 == 2).
+  std::vector<model::Event> calls;
+  for (int i = 2; i < 60; i += 6) {
+    calls.push_back(Spend(fmt::format("c{}", i), "kev", clock_.Now(), 10, false, fmt::format("r{}", i)));
+    expected -= 1'000 + i;
+  }
+  ASSERT_TRUE(testing::ApplyEvents(*live, calls));
+  for (int i = 5; i < 60; i += 6) {
+    ASSERT_TRUE(live->Release(fmt::format("r{}", i)));
+    expected -= 1'000 + i;
+  }
+  ASSERT_TRUE(live->Release("r5"));  // twice: nothing more to release
+  clock_.Advance(61s);
+  EXPECT_GT(live->Agent("kev")->reservations, 100);
+  clock_.Advance(60s);
+  auto c = live->Agent("kev");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->reserved, expected);
+  EXPECT_EQ(c->reservations, 100 - 20);
+  EXPECT_EQ(Get("dash:resv:sum:kev"), std::to_string(expected));
+  clock_.Advance(10min);
+  c = live->Agent("kev");
+  EXPECT_EQ(c->reserved, 0);
+  EXPECT_EQ(c->reservations, 0);
+  EXPECT_EQ(Get("dash:resv:sum:kev"), "(nil)");
+}
+
+// Kill switches live in P:pause, read by the check script; a rebuild copies
+// them from the store (a restarted Redis gets them back).
+TEST_F(RedisAccumulatorsTest, PausesAreReadByTheCheckAndRestoredByRebuild) {
+  auto store = StoreWith({});
+  model::Agent a;
+  a.id = "kev";
+  a.role = "builder";
+  a.created_at = clock_.Now();
+  ASSERT_TRUE(store->PutAgent(a));
+  auto live = Make();
+  ReserveRequest r{"kev", 100, std::nullopt, false, "", clock_.Now() + 5min, {}};
+  ASSERT_TRUE(live->SetPause("kev", true));
+  EXPECT_EQ(live->CheckAndReserve(r)->verdict, Verdict::kAgentPaused);
+  ASSERT_TRUE(live->SetPause(store::kFactoryTarget, true));
+  EXPECT_EQ(live->CheckAndReserve(r)->verdict, Verdict::kFactoryPaused);
+  ASSERT_TRUE(live->SetPause(store::kFactoryTarget, false));
+  ASSERT_TRUE(live->SetPause("kev", false));
+  EXPECT_EQ(live->CheckAndReserve(r)->verdict, Verdict::kAllowed);
+  // The local hint is not Redis's business: another node may have resumed.
+  r.pause = LocalPause::kAgent;
+  EXPECT_EQ(live->CheckAndReserve(r)->verdict, Verdict::kAllowed);
+  r.pause = LocalPause::kNone;
+
+  ASSERT_TRUE(store->SetKillSwitch({"kev", true, "loop", "test", clock_.Now()}));
+  ASSERT_TRUE(cli_->Command({"FLUSHALL"}));
+  ASSERT_TRUE(live->Rebuild(*store));
+  EXPECT_EQ(live->CheckAndReserve(r)->verdict, Verdict::kAgentPaused);
+}
+
 }  // namespace
 }  // namespace tally::live

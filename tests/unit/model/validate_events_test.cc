@@ -341,6 +341,51 @@ TEST_F(ValidateEventsTest, GrowthEvents) {
   ExpectProblem(k, g, "metadata", json::array{}, "metadata");
 }
 
+TEST_F(ValidateEventsTest, OpsEvents) {
+  json::object good = json::parse(R"({"time":"2026-03-01T12:00:00Z","kind":"deploy","source":"github",
+                                      "status":"success"})")
+                          .as_object();
+  auto e = ParseOne<OpsEvent>(EventKind::kOps, good);
+  EXPECT_EQ(e.kind, "deploy");
+  EXPECT_EQ(e.source, "github");
+  EXPECT_EQ(e.status, "success");
+  EXPECT_FALSE(e.product_id.has_value());  // factory-wide
+  EXPECT_FALSE(e.latency_ms.has_value());
+  json::object full = good;
+  full["kind"] = "uptime_check";
+  full["status"] = "down";
+  full["product_id"] = kProduct;
+  full["latency_ms"] = 1200;
+  full["status_code"] = 503;
+  full["repository"] = "acme/shop";
+  full["metadata"] = json::object{{"url", "https://shop.example"}};
+  auto f = ParseOne<OpsEvent>(EventKind::kOps, full);
+  EXPECT_EQ(f.product_id, kProduct);
+  EXPECT_EQ(f.latency_ms, 1200);
+  EXPECT_EQ(f.status_code, 503);
+  EXPECT_EQ(f.repository, "acme/shop");
+  EXPECT_TRUE(IsOpsFailure(f.status));
+  EXPECT_FALSE(IsOpsFailure("success"));
+  json::value rendered = ToJson(Event(f));
+  EXPECT_EQ(rendered.at("status_code"), 503);
+  auto back = ParseOne<OpsEvent>(EventKind::kOps, rendered.as_object());
+  EXPECT_EQ(back.event_id, f.event_id);
+  EXPECT_EQ(back.metadata, f.metadata);
+  EXPECT_EQ(TableName(EventKind::kOps), "ops_events");
+  EXPECT_EQ(ParseTableName("ops_events"), EventKind::kOps);
+
+  const auto k = EventKind::kOps;
+  ExpectProblem(k, good, "kind", kMissing, "kind");
+  ExpectProblem(k, good, "kind", "Deploy", "kind");
+  ExpectProblem(k, good, "source", kMissing, "source");
+  ExpectProblem(k, good, "status", kMissing, "status");
+  ExpectProblem(k, good, "latency_ms", -1, "latency_ms");
+  ExpectProblem(k, good, "status_code", 1000, "status_code");
+  ExpectProblem(k, good, "repository", "", "repository");
+  ExpectProblem(k, good, "product_id", "shop", "product_id");
+  ExpectProblem(k, good, "region", "eu", "region");
+}
+
 TEST_F(ValidateEventsTest, RenderedEventsParseBackToTheSameEvent) {
   json::object item = GoodTask();
   item["total_cost_usd"] = 0.5;

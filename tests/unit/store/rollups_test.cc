@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <tuple>
 
 #include "store/sqlite/sqlite_store.h"
 #include "support/temp_dir.h"
@@ -40,6 +41,7 @@ class RollupsTest : public ::testing::TestWithParam<RollupBackend> {
     RollupSet rollups;
     std::vector<AgentCostRow> daily_agent_costs;
     std::vector<std::vector<SqlValue>> tasks;
+    RollupSet product_grain;  // tasks and daily agent costs read with kProductGrain
     bool operator==(const Snapshot&) const = default;
   };
   Snapshot Take() {
@@ -55,7 +57,49 @@ class RollupsTest : public ::testing::TestWithParam<RollupBackend> {
     auto t = store().Query("SELECT * FROM task_rollup ORDER BY task_id", 1'000'000);
     EXPECT_TRUE(t) << t.error().ToString();
     if (t) s.tasks = std::move(t->rows);
+    auto g = store().ReadRollups(core::FromMicros(0), core::FromMicros(kBaseMicros + 400 * kDay),
+                                 kTaskRollup | kAgentCostDailyRollup | kProductGrain);
+    EXPECT_TRUE(g) << g.error().ToString();
+    if (g) s.product_grain = std::move(*g);
     return s;
+  }
+
+  // What kProductGrain must return: the full-grain rows summed per bucket x
+  // product x status (tasks) and per bucket (agent costs), computed here.
+  static RollupSet Coarsen(const std::vector<TaskCostRow>& tasks,
+                           const std::vector<AgentCostRow>& daily_agent_costs) {
+    std::map<std::tuple<core::Timestamp, std::string, std::string>, TaskCostRow> t;
+    for (const auto& r : tasks) {
+      TaskCostRow& c = t[{r.bucket, r.product_id, r.status}];
+      c.bucket = r.bucket;
+      c.product_id = r.product_id;
+      c.status = r.status;
+      c.task_count += r.task_count;
+      c.cost_micros += r.cost_micros;
+      c.llm_cost_micros += r.llm_cost_micros;
+      c.tool_cost_micros += r.tool_cost_micros;
+      c.duration_ms_sum += r.duration_ms_sum;
+      c.steps_sum += r.steps_sum;
+      c.steps_n += r.steps_n;
+      c.quality_centi_sum += r.quality_centi_sum;
+      c.quality_n += r.quality_n;
+    }
+    std::map<core::Timestamp, AgentCostRow> a;
+    for (const auto& r : daily_agent_costs) {
+      AgentCostRow& c = a[r.bucket];
+      c.bucket = r.bucket;
+      c.call_count += r.call_count;
+      c.input_tokens += r.input_tokens;
+      c.output_tokens += r.output_tokens;
+      c.cached_tokens += r.cached_tokens;
+      c.cost_micros += r.cost_micros;
+      c.latency_ms_sum += r.latency_ms_sum;
+      c.error_count += r.error_count;
+    }
+    RollupSet out;
+    for (auto& [k, r] : t) out.tasks.push_back(std::move(r));
+    for (auto& [k, r] : a) out.agent_costs.push_back(std::move(r));
+    return out;
   }
 
   tally::testing::TempDir dir_;
@@ -80,7 +124,7 @@ std::vector<model::Event> RandomStream(std::uint64_t seed, int n) {
       continue;
     }
     const std::string id = "e" + std::to_string(i);
-    switch (pick(10)) {
+    switch (pick(11)) {
       case 0:
       case 1:
       case 2:
@@ -137,6 +181,19 @@ std::vector<model::Event> RandomStream(std::uint64_t seed, int n) {
         out.emplace_back(std::move(c));
         break;
       }
+      case 10: {
+        model::OpsEvent o;
+        o.event_id = id;
+        o.time = time();
+        if (pick(3) != 0) o.product_id = products[pick(2)];
+        o.kind = pick(2) ? "deploy" : "uptime_check";
+        o.source = "github";
+        o.status = std::vector<std::string>{"success", "failure", "down", "up"}[pick(4)];
+        if (pick(2)) o.latency_ms = pick(5000);
+        if (pick(2)) o.status_code = 200 + pick(400);
+        out.emplace_back(std::move(o));
+        break;
+      }
       default: {
         model::GrowthEvent g;
         g.event_id = id;
@@ -190,15 +247,28 @@ TEST_P(RollupsTest, IncrementalEqualsRebuildForRandomStreams) {
     EXPECT_EQ(incremental.rollups.tasks, rebuilt.rollups.tasks);
     EXPECT_EQ(incremental.rollups.infra, rebuilt.rollups.infra);
     EXPECT_EQ(incremental.rollups.growth, rebuilt.rollups.growth);
+    EXPECT_EQ(incremental.rollups.ops, rebuilt.rollups.ops);
+    ASSERT_FALSE(incremental.rollups.ops.empty());
     EXPECT_TRUE(incremental.tasks == rebuilt.tasks);
+    // Product grain: the coarse rows equal the full-grain rows summed, both
+    // as maintained incrementally and after the rebuild.
+    const RollupSet coarse =
+        Coarsen(incremental.rollups.tasks, incremental.daily_agent_costs);
+    EXPECT_EQ(incremental.product_grain.tasks, coarse.tasks);
+    EXPECT_EQ(incremental.product_grain.agent_costs, coarse.agent_costs);
+    EXPECT_EQ(rebuilt.product_grain, incremental.product_grain);
 
     // And against sums taken here from the deduplicated stream.
     std::map<std::string, const model::Event*> unique;
     for (const auto& e : events)
       unique.emplace(std::string(model::TableName(model::KindOf(e))) + model::EventIdOf(e), &e);
-    std::int64_t llm = 0, net = 0;
+    std::int64_t llm = 0, net = 0, ops = 0, ops_failures = 0;
     for (const auto& [k, e] : unique) {
       if (const auto* c = std::get_if<model::LlmCall>(e)) llm += c->cost_usd.micros();
+      if (const auto* o = std::get_if<model::OpsEvent>(e)) {
+        ++ops;
+        ops_failures += o->status == "failure" || o->status == "down" ? 1 : 0;
+      }
       if (const auto* r = std::get_if<model::RevenueEvent>(e))
         net += r->amount_usd ? r->amount_usd->micros() : 0;
     }
@@ -207,6 +277,13 @@ TEST_P(RollupsTest, IncrementalEqualsRebuildForRandomStreams) {
     for (const auto& r : rebuilt.rollups.revenue) net_rolled += r.net_micros;
     EXPECT_EQ(llm_rolled, llm);
     EXPECT_EQ(net_rolled, net);
+    std::int64_t ops_rolled = 0, ops_failures_rolled = 0;
+    for (const auto& r : rebuilt.rollups.ops) {
+      ops_rolled += r.event_count;
+      ops_failures_rolled += r.failure_count;
+    }
+    EXPECT_EQ(ops_rolled, ops);
+    EXPECT_EQ(ops_failures_rolled, ops_failures);
     store_.reset();
   }
 }
@@ -293,6 +370,7 @@ std::vector<RollupBackend> Backends() {
                       if (!s) return std::unexpected(std::move(s).error());
                       return std::unique_ptr<Store>(std::move(*s));
                     }},
+      RollupBackend{"Postgres", OpenPostgresForLocation},
   };
 }
 

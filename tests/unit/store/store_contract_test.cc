@@ -4,10 +4,15 @@
 
 #include <atomic>
 #include <functional>
+#include <regex>
 #include <thread>
 
+#include <boost/json.hpp>
+
 #include "core/ids.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/postgres_server.h"
 #include "support/temp_dir.h"
 #include "unit/store/store_test_util.h"
 
@@ -23,7 +28,25 @@ struct StoreBackend {
   // Opens (creating on first use) the store kept at `location`, a fresh
   // folder per test; opening the same location again must see the same data.
   std::function<Result<std::unique_ptr<Store>>(const std::string& location)> open;
+  // Reads a column in tally's units (docs/schema.md): `kind` is 't' (time as
+  // integer microseconds), 'm' (money as integer micro-USD) or 'c' (integer
+  // hundredths). SQLite stores these units; PostgreSQL stores the seed's
+  // TIMESTAMPTZ and NUMERIC USD and converts.
+  std::function<std::string(char kind, const std::string& column)> unit =
+      [](char, const std::string& column) { return column; };
 };
+
+// JSON text in a canonical form, so stores that normalize JSON (JSONB) and
+// stores that keep the text compare equal on the same document.
+SqlValue NormJson(const SqlValue& v) {
+  const auto* s = std::get_if<std::string>(&v);
+  if (s == nullptr) return v;
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(*s, ec);
+  if (ec) return v;
+  return boost::json::serialize(parsed);
+}
+std::string NormJson(const std::string& s) { return std::get<std::string>(NormJson(SqlValue(s))); }
 
 class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
@@ -38,6 +61,21 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
   }
 
   Store& store() { return *store_; }
+
+  // SQL with "{t:col}", "{m:col}", "{c:col}" read in tally's units (see
+  // StoreBackend::unit).
+  std::string Sql(const std::string& sql) {
+    static const std::regex kUnit(R"(\{([tmc]):(\w+)\})");
+    std::string out;
+    auto begin = std::sregex_iterator(sql.begin(), sql.end(), kUnit);
+    size_t last = 0;
+    for (auto it = begin; it != std::sregex_iterator(); ++it) {
+      out += sql.substr(last, static_cast<size_t>(it->position()) - last);
+      out += GetParam().unit((*it)[1].str()[0], (*it)[2].str());
+      last = static_cast<size_t>(it->position() + it->length());
+    }
+    return out + sql.substr(last);
+  }
 
   std::int64_t Count(EventKind kind) {
     auto n = store().CountEvents(kind);
@@ -85,7 +123,7 @@ TEST_P(StoreContractTest, AppendCountsEventsStoredByEarlierCallsAsDuplicates) {
   EXPECT_EQ((*stats)[0].accepted, 1);
   EXPECT_EQ((*stats)[0].duplicates, 1);
   // The first write wins: the duplicate did not overwrite anything.
-  EXPECT_EQ(QueryScalar(store(), "SELECT cost_usd FROM llm_calls WHERE event_id = 'a'"),
+  EXPECT_EQ(QueryScalar(store(), Sql("SELECT {m:cost_usd} FROM llm_calls WHERE event_id = 'a'")),
             SqlValue(std::int64_t{1'234}));
 }
 
@@ -155,10 +193,10 @@ TEST_P(StoreContractTest, LlmCallRoundTrips) {
   auto batch = MakeBatch({e, bare});
   ASSERT_TRUE(AppendOne(store(), batch));
 
-  auto r = store().Query(
-      "SELECT event_id, time, agent_id, task_id, model, provider, input_tokens, output_tokens, "
-      "cached_tokens, cost_usd, latency_ms, status, error_type, reservation_id, metadata "
-      "FROM llm_calls ORDER BY event_id");
+  auto r = store().Query(Sql(
+      "SELECT event_id, {t:time}, agent_id, task_id, model, provider, input_tokens, output_tokens, "
+      "cached_tokens, {m:cost_usd}, latency_ms, status, error_type, reservation_id, metadata "
+      "FROM llm_calls ORDER BY event_id"));
   ASSERT_TRUE(r) << r.error().ToString();
   ASSERT_EQ(r->rows.size(), 2u);
   EXPECT_EQ(r->columns[9], "cost_usd");
@@ -177,6 +215,7 @@ TEST_P(StoreContractTest, LlmCallRoundTrips) {
                                 std::string("429"),
                                 std::string("res-9"),
                                 std::string(R"({"k":"v"})")};
+  r->rows[0][14] = NormJson(r->rows[0][14]);
   EXPECT_EQ(r->rows[0], want);
   // Absent optionals and empty metadata are NULL.
   EXPECT_EQ(r->rows[1][3], SqlValue(nullptr));
@@ -199,9 +238,9 @@ TEST_P(StoreContractTest, RevenueEventRoundTripsWithNegativeRefund) {
   e.metadata = "{}";
   auto batch = MakeBatch({e});
   ASSERT_TRUE(AppendOne(store(), batch));
-  auto r = store().Query(
-      "SELECT event_id, time, product_id, channel_id, event_type, amount_usd, currency, "
-      "customer_id, metadata FROM revenue_events");
+  auto r = store().Query(Sql(
+      "SELECT event_id, {t:time}, product_id, channel_id, event_type, {m:amount_usd}, currency, "
+      "customer_id, metadata FROM revenue_events"));
   ASSERT_TRUE(r) << r.error().ToString();
   ASSERT_EQ(r->rows.size(), 1u);
   std::vector<SqlValue> want = {std::string("rev-1"),
@@ -227,9 +266,10 @@ TEST_P(StoreContractTest, TaskEventRoundTrips) {
   model::TaskEvent bare = MakeTask("task-2");
   auto batch = MakeBatch({e, bare});
   ASSERT_TRUE(AppendOne(store(), batch));
-  auto r = store().Query(
-      "SELECT event_id, time, task_id, agent_id, product_id, task_type, status, duration_ms, "
-      "total_cost_usd, steps_count, quality_score, metadata FROM task_events ORDER BY event_id");
+  auto r = store().Query(Sql(
+      "SELECT event_id, {t:time}, task_id, agent_id, product_id, task_type, status, duration_ms, "
+      "{m:total_cost_usd}, steps_count, {c:quality_score}, metadata FROM task_events "
+      "ORDER BY event_id"));
   ASSERT_TRUE(r) << r.error().ToString();
   ASSERT_EQ(r->rows.size(), 2u);
   std::vector<SqlValue> want = {std::string("task-1"),
@@ -270,9 +310,9 @@ TEST_P(StoreContractTest, InfraCostRoundTripsWithSharedProduct) {
   e.billing_period = "2026-03";
   auto batch = MakeBatch({e});
   ASSERT_TRUE(AppendOne(store(), batch));
-  auto r = store().Query(
-      "SELECT event_id, time, product_id, cost_type, provider, amount_usd, billing_period, "
-      "metadata FROM infra_costs");
+  auto r = store().Query(Sql(
+      "SELECT event_id, {t:time}, product_id, cost_type, provider, {m:amount_usd}, billing_period, "
+      "metadata FROM infra_costs"));
   ASSERT_TRUE(r) << r.error().ToString();
   ASSERT_EQ(r->rows.size(), 1u);
   std::vector<SqlValue> want = {std::string("infra-1"),
@@ -297,8 +337,9 @@ TEST_P(StoreContractTest, GrowthEventRoundTripsValueInHundredths) {
   e.metadata = R"({"post":"x"})";
   auto batch = MakeBatch({e});
   ASSERT_TRUE(AppendOne(store(), batch));
-  auto r = store().Query(
-      "SELECT event_id, time, product_id, channel, metric, value, metadata FROM growth_events");
+  auto r = store().Query(Sql(
+      "SELECT event_id, {t:time}, product_id, channel, metric, {c:value}, metadata "
+      "FROM growth_events"));
   ASSERT_TRUE(r) << r.error().ToString();
   ASSERT_EQ(r->rows.size(), 1u);
   std::vector<SqlValue> want = {std::string("growth-1"),
@@ -308,6 +349,7 @@ TEST_P(StoreContractTest, GrowthEventRoundTripsValueInHundredths) {
                                 std::string("signup"),
                                 std::int64_t{250},
                                 std::string(R"({"post":"x"})")};
+  r->rows[0][6] = NormJson(r->rows[0][6]);
   EXPECT_EQ(r->rows[0], want);
 }
 
@@ -354,7 +396,7 @@ TEST_P(StoreContractTest, ProductsPutGetListAndReplace) {
   EXPECT_EQ(got->launched_at, At(0));
   EXPECT_EQ(got->revenue_model, "subscription");
   EXPECT_EQ(got->monthly_cost, core::Money::FromMicros(12'500'000));
-  EXPECT_EQ(got->metadata, R"({"url":"https://x"})");
+  EXPECT_EQ(NormJson(got->metadata), R"({"url":"https://x"})");
   EXPECT_EQ(got->created_at, At(-1000));
 
   p.status = "sunset";
@@ -443,7 +485,7 @@ TEST_P(StoreContractTest, ChannelsPutGetListAndRequireAKnownProduct) {
   ASSERT_TRUE(got) << got.error().ToString();
   EXPECT_EQ(got->product_id, p.id);
   EXPECT_EQ(got->channel_type, "stripe");
-  EXPECT_EQ(got->channel_config, R"({"account":"acct_1"})");
+  EXPECT_EQ(NormJson(got->channel_config), R"({"account":"acct_1"})");
   EXPECT_EQ(got->created_at, At(7));
   EXPECT_FALSE(store().GetChannel(shared.id)->product_id.has_value());
   EXPECT_EQ(store().ListChannels()->size(), 2u);
@@ -648,7 +690,15 @@ std::vector<StoreBackend> Backends() {
                      if (!s) return std::unexpected(std::move(s).error());
                      return std::unique_ptr<Store>(std::move(*s));
                    }},
-      // PostgresStore joins here.
+      StoreBackend{"Postgres",
+                   OpenPostgresForLocation,
+                   [](char kind, const std::string& column) {
+                     switch (kind) {
+                       case 't': return "tally_us(" + column + ") AS " + column;
+                       case 'm': return "(" + column + " * 1000000)::bigint AS " + column;
+                       default: return "(" + column + " * 100)::bigint AS " + column;
+                     }
+                   }},
   };
 }
 

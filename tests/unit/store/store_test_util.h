@@ -9,8 +9,10 @@
 #include "core/time.h"
 #include "model/entities.h"
 #include "model/event.h"
+#include "store/postgres/pg_store.h"
 #include "store/store.h"
 #include "support/events.h"
+#include "support/postgres_server.h"
 
 namespace tally::store::testing {
 
@@ -49,6 +51,20 @@ inline Result<std::vector<AppendStats>> AppendAll(Store& store,
 
 inline Result<std::vector<AppendStats>> AppendOne(Store& store, const model::Batch& batch) {
   return AppendAll(store, {&batch});
+}
+
+// A PostgresStore on the test database of `location` (one database per test
+// folder, copied from a template the store itself migrated), on the shared
+// test server. For the TEST_P backend lists.
+inline Result<std::unique_ptr<Store>> OpenPostgresForLocation(const std::string& location) {
+  auto url = tally::testing::PostgresUrlForLocation(location, [](const std::string& u) {
+    auto s = PostgresStore::Open(u);
+    return s ? core::OkStatus() : core::Status(std::unexpected(s.error()));
+  });
+  if (!url) return std::unexpected(std::move(url).error());
+  auto s = PostgresStore::Open(*url);
+  if (!s) return std::unexpected(std::move(s).error());
+  return std::unique_ptr<Store>(std::move(*s));
 }
 
 // The single value of a one-row, one-column query.

@@ -1,0 +1,132 @@
+// Partitioning and retention of the PostgreSQL store (docs/postgres.md):
+// with pg_partman, the time-series tables are monthly range partitions with
+// seed §12 retention, applied by dropping whole partitions; rollups and the
+// dedup tables outlive the raw rows. With TimescaleDB (not packaged for
+// Debian) the tables are hypertables with compression and retention
+// policies: those tests run only where the extension is installed and say so
+// plainly otherwise.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <memory>
+
+#include "store/postgres/pg_store.h"
+#include "support/postgres_server.h"
+#include "support/temp_dir.h"
+#include "unit/store/store_test_util.h"
+
+namespace tally::store {
+namespace {
+
+using namespace tally::store::testing;  // NOLINT: test builders
+
+constexpr std::int64_t kDay = 86'400'000'000;
+
+// Runs admin SQL the store's read-only Query refuses (partman calls).
+std::string Admin(const std::string& url, const std::string& sql) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), PQfinish);
+  std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), sql.c_str()), PQclear);
+  auto st = PQresultStatus(res.get());
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return std::string("error: ") + PQerrorMessage(conn.get());
+  return PQntuples(res.get()) > 0 ? PQgetvalue(res.get(), 0, 0) : "";
+}
+
+class PgPartitionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto url = tally::testing::PostgresServer::Shared().FreshDatabase();
+    ASSERT_TRUE(url) << url.error().ToString();
+    url_ = *url;
+    auto opened = PostgresStore::Open(url_);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    store_ = std::move(*opened);
+  }
+  bool Has(const std::string& extension) {
+    return Admin(url_, "SELECT count(*) FROM pg_extension WHERE extname = '" + extension + "'") == "1";
+  }
+
+  std::string url_;
+  std::unique_ptr<PostgresStore> store_;
+};
+
+TEST_F(PgPartitionsTest, PartmanMakesMonthlyPartitionsWithSeedRetention) {
+  if (Has("timescaledb")) GTEST_SKIP() << "TimescaleDB is installed: the tables are hypertables";
+  if (!Has("pg_partman")) {
+    GTEST_SKIP() << "pg_partman is not installed (apt-get install postgresql-15-partman): "
+                    "the tables have one DEFAULT partition and no retention";
+  }
+  for (const char* t : {"llm_calls", "revenue_events", "task_events", "infra_costs",
+                        "growth_events", "ops_events"}) {
+    SCOPED_TRACE(t);
+    EXPECT_EQ(Admin(url_, std::string("SELECT partition_interval FROM partman.part_config WHERE "
+                                      "parent_table = 'public.") + t + "'"),
+              "1 mon");
+    EXPECT_GT(std::stoi(Admin(url_, std::string("SELECT count(*) FROM pg_inherits WHERE "
+                                                "inhparent = '") + t + "'::regclass")),
+              3);
+  }
+  auto retention = [&](const char* t) {
+    return Admin(url_, std::string("SELECT coalesce(retention, 'forever') FROM partman.part_config "
+                                   "WHERE parent_table = 'public.") + t + "'");
+  };
+  EXPECT_EQ(retention("llm_calls"), "90 days");
+  EXPECT_EQ(retention("task_events"), "180 days");
+  EXPECT_EQ(retention("growth_events"), "90 days");
+  EXPECT_EQ(retention("revenue_events"), "forever");
+  EXPECT_EQ(retention("infra_costs"), "forever");
+}
+
+TEST_F(PgPartitionsTest, RetentionDropsOldPartitionsButKeepsRollupsAndDedup) {
+  if (Has("timescaledb")) GTEST_SKIP() << "TimescaleDB is installed: retention is its policy";
+  if (!Has("pg_partman")) GTEST_SKIP() << "pg_partman is not installed: no retention to test";
+  const std::int64_t now = core::ToMicros(std::chrono::time_point_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now()));
+  const std::int64_t old = now - 200 * kDay;  // past llm_calls' 90 days
+  // A partition for the old month (partman pre-makes only around now).
+  ASSERT_EQ(Admin(url_, "SELECT partman.create_partition_time('public.llm_calls', "
+                        "ARRAY[tally_ts(" + std::to_string(old) + ")])"),
+            "t");
+  model::LlmCall old_call = MakeLlmCall("old", 5'000);
+  old_call.time = core::FromMicros(old);
+  model::LlmCall new_call = MakeLlmCall("new", 7'000);
+  new_call.time = core::FromMicros(now - kDay);
+  auto batch = MakeBatch({old_call, new_call});
+  ASSERT_TRUE(AppendOne(*store_, batch));
+  ASSERT_EQ(store_->CountEvents(model::EventKind::kLlmCall).value(), 2);
+
+  ASSERT_TRUE(store_->RunMaintenance());
+  EXPECT_EQ(store_->CountEvents(model::EventKind::kLlmCall).value(), 1) << "old partition kept";
+  // Rollups keep the dropped month.
+  auto set = store_->ReadRollups(core::FromMicros(old - kDay), core::FromMicros(now),
+                                 kAgentCostDailyRollup);
+  ASSERT_TRUE(set) << set.error().ToString();
+  std::int64_t cost = 0;
+  for (const auto& r : set->agent_costs) cost += r.cost_micros;
+  EXPECT_EQ(cost, 12'000);
+  // A re-send of the dropped event is still a duplicate: counted, not stored.
+  auto again = MakeBatch({old_call});
+  auto stats = AppendOne(*store_, again);
+  ASSERT_TRUE(stats) << stats.error().ToString();
+  EXPECT_EQ((*stats)[0].duplicates, 1);
+  EXPECT_EQ(store_->CountEvents(model::EventKind::kLlmCall).value(), 1);
+}
+
+TEST_F(PgPartitionsTest, TimescaleDbMakesHypertablesWithCompressionAndRetention) {
+  if (!Has("timescaledb")) {
+    GTEST_SKIP() << "TimescaleDB is not installed on this machine (not packaged for Debian): "
+                    "the hypertable, compression and retention-policy path did NOT run";
+  }
+  EXPECT_EQ(Admin(url_, "SELECT count(*) FROM timescaledb_information.hypertables"), "6");
+  EXPECT_EQ(Admin(url_, "SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = "
+                        "'policy_retention'"),
+            "3");
+  EXPECT_EQ(Admin(url_, "SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = "
+                        "'policy_compression'"),
+            "6");
+  auto batch = MakeBatch({MakeLlmCall("a")});
+  ASSERT_TRUE(AppendOne(*store_, batch));
+  EXPECT_EQ(store_->CountEvents(model::EventKind::kLlmCall).value(), 1);
+}
+
+}  // namespace
+}  // namespace tally::store
