@@ -9,18 +9,12 @@
 #include <thread>
 #include <iostream>
 
-#include "alerts/dispatcher.h"
-#include "alerts/evaluator.h"
-#include "alerts/leader_lease.h"
-#include "alerts/notifiers.h"
-#include "alerts/prober.h"
-#include "alerts/scheduler.h"
 #include "cli/commands.h"
+#include "cli/serve_alerts.h"
 #include "core/clock.h"
 #include "ingest/bus/bus_consumer.h"
 #include "ingest/pipeline.h"
 #include "live/budget_enforcer.h"
-#include "live/redis/redis_connection.h"
 #include "server/auth.h"
 #include "server/handlers.h"
 #include "server/handlers_ui.h"
@@ -133,61 +127,10 @@ int RunServe(const ServeArgs& args) {
   metrics.SetQueueDepthSource([&pipeline] { return pipeline.queued_events(); });
   metrics.SetLiveDegradedSource([&live_counters] { return live_counters.degraded(); });
 
-  // Alerts (src/alerts, docs/alerts.md): every node probes its products'
-  // health URLs and can deliver notifications; only the leader evaluates the
-  // rules (a Redis lease when live.redis_url is set, else this node).
-  const core::AlertsConfig& alerts_config = config.alerts;
-  std::unique_ptr<alerts::Dispatcher> alert_dispatcher;
-  alerts::ProbeBoard probe_board;
-  std::unique_ptr<alerts::Prober> prober;
-  std::unique_ptr<alerts::Evaluator> evaluator;
-  std::unique_ptr<alerts::LeaderLease> lease;
-  std::unique_ptr<alerts::AlertScheduler> alert_scheduler;
-  std::string node_id = alerts_config.node_id.empty() ? alerts::DefaultNodeId() : alerts_config.node_id;
-  if (alerts_config.enabled) {
-    auto rules = alerts::RuleSetFromConfig(alerts_config);
-    if (!rules) return Fail(rules.error());
-    auto notifiers = alerts::NotifiersFromConfig(alerts_config);
-    if (!notifiers) return Fail(notifiers.error());
-    alert_dispatcher = std::make_unique<alerts::Dispatcher>(
-        std::move(*notifiers),
-        alerts::DispatcherOptions{static_cast<std::size_t>(alerts_config.queue),
-                                  static_cast<int>(alerts_config.max_attempts),
-                                  std::chrono::milliseconds(alerts_config.backoff_ms)});
-    // Probe results become ops events (uptime_check), like every ops signal.
-    prober = std::make_unique<alerts::Prober>(
-        **store, clock, probe_board,
-        alerts::Prober::Options{std::chrono::seconds(alerts_config.probe_interval_seconds),
-                                std::chrono::milliseconds(alerts_config.probe_timeout_ms)},
-        [&pipeline](model::OpsEvent e) {
-          auto s = pipeline.Submit(model::Batch{"uptime", {std::move(e)}}, [](core::Result<store::AppendStats> r) {
-            if (!r) spdlog::warn("uptime probe event: {}", r.error().ToString());
-          });
-          if (!s) spdlog::warn("uptime probe event: {}", s.error().ToString());
-        });
-    evaluator = std::make_unique<alerts::Evaluator>(
-        **store, live_counters, clock, std::move(*rules),
-        [&budget](const std::string& agent, const std::string& reason) {
-          return budget.SetPaused(agent, true, reason, "tally:alerts");
-        },
-        &probe_board, alert_dispatcher.get());
-    auto lease_ms = std::chrono::milliseconds(alerts_config.lease_seconds * 1000);
-    if (!config.live_redis_url.empty()) {
-      auto url = live::redis::ParseRedisUrl(config.live_redis_url);
-      if (!url) return Fail(url.error());
-      live::redis::RedisConnection::Options redis_options;
-      redis_options.url = *url;
-      redis_options.pool_size = 1;
-      auto redis = live::redis::RedisConnection::Connect(redis_options);
-      if (!redis) return Fail(redis.error());
-      lease = std::make_unique<alerts::RedisLease>(std::move(*redis), config.live_redis_prefix + ":alerts:leader",
-                                                   node_id, lease_ms);
-    } else {
-      lease = std::make_unique<alerts::SingleNodeLease>();
-    }
-    alert_scheduler = std::make_unique<alerts::AlertScheduler>(
-        *evaluator, *lease, std::chrono::seconds(alerts_config.interval_seconds));
-  }
+  // Alerts (docs/alerts.md): probes and notifiers here, rules on the leader.
+  auto alerts_runtime = ServeAlerts::Create(config, **store, clock, pipeline, live_counters, budget);
+  if (!alerts_runtime) return Fail(alerts_runtime.error());
+  std::unique_ptr<ServeAlerts> serve_alerts = std::move(*alerts_runtime);
 
   server::Authenticator auth(**store, clock);
   server::Router router(auth, metrics);
@@ -209,14 +152,7 @@ int RunServe(const ServeArgs& args) {
       if (!status) spdlog::warn("grafana: dashboard for product {}: {}", p.id, status.error().ToString());
     };
   }
-  if (alert_scheduler) {
-    services.alerts_status = [&alert_scheduler, node_id] {
-      return boost::json::object{{"enabled", true},
-                                 {"node_id", node_id},
-                                 {"leader", alert_scheduler->is_leader()},
-                                 {"evaluations", alert_scheduler->evaluations()}};
-    };
-  }
+  if (serve_alerts) services.alerts_status = [&serve_alerts] { return serve_alerts->Status(); };
   server::RegisterAllRoutes(router, services);
   server::SessionStore ui_sessions(clock);
   server::RegisterUiRoutes(router, auth, ui_sessions);
@@ -234,10 +170,7 @@ int RunServe(const ServeArgs& args) {
     std::rename(tmp.c_str(), args.port_file.c_str());  // readers never see a half-written file
   }
 
-  if (alert_scheduler) {
-    prober->Start();
-    alert_scheduler->Start();
-  }
+  if (serve_alerts) serve_alerts->Start();
 
   // The agent event bus (bus.redis_url, docs/integrations/redis-streams.md):
   // entries go through the pipeline and are XACKed after their commit.
@@ -256,11 +189,7 @@ int RunServe(const ServeArgs& args) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("signal {}: stopping", sig);
-  if (alert_scheduler) {  // hands the lease over at once, before the pipeline stops
-    alert_scheduler->Stop();
-    prober->Stop();
-    alert_dispatcher->Stop();
-  }
+  if (serve_alerts) serve_alerts->Stop();  // hands the lease over before the pipeline stops
   if (bus) bus->Stop();  // its chunk in flight commits and is acknowledged first
   pipeline.Stop();  // commits and answers what is queued while connections are still open
   http.Stop();
