@@ -50,6 +50,20 @@ bool ResolveConfig(const CommonFlags& f, Config* config) {
   return true;
 }
 
+// Wires each subcommand of a group (`keys create|list|revoke`, ...) to `run`:
+// its name becomes args.action and the common flags resolve into args.config.
+template <typename Args, typename Run>
+void RunActions(std::initializer_list<CLI::App*> subs, const CommonFlags& flags, Args& args,
+                int& exit_code, Run run) {
+  for (auto* sub : subs) {
+    sub->callback([&flags, &args, &exit_code, run, sub] {
+      args.action = sub->get_name();
+      if (!ResolveConfig(flags, &args.config)) { exit_code = 2; return; }
+      exit_code = run(args);
+    });
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -120,13 +134,7 @@ int main(int argc, char** argv) {
   auto* keys_revoke = keys_cmd->add_subcommand("revoke", "revoke a key by id");
   AddCommon(keys_revoke, &keys_flags);
   keys_revoke->add_option("id", keys.id, "key id (key_...)")->required();
-  for (auto* sub : {keys_create, keys_list, keys_revoke}) {
-    sub->callback([&, sub] {
-      keys.action = sub->get_name();
-      if (!ResolveConfig(keys_flags, &keys.config)) { exit_code = 2; return; }
-      exit_code = tally::cli::RunKeys(keys);
-    });
-  }
+  RunActions({keys_create, keys_list, keys_revoke}, keys_flags, keys, exit_code, tally::cli::RunKeys);
 
   CommonFlags demo_flags;
   tally::cli::DemoArgs demo;
@@ -152,13 +160,7 @@ int main(int argc, char** argv) {
   parked_list->add_flag("--all", parked.all, "include replayed ones");
   auto* parked_replay = parked_cmd->add_subcommand("replay", "retry every parked delivery");
   AddCommon(parked_replay, &parked_flags);
-  for (auto* sub : {parked_list, parked_replay}) {
-    sub->callback([&, sub] {
-      parked.action = sub->get_name();
-      if (!ResolveConfig(parked_flags, &parked.config)) { exit_code = 2; return; }
-      exit_code = tally::cli::RunParked(parked);
-    });
-  }
+  RunActions({parked_list, parked_replay}, parked_flags, parked, exit_code, tally::cli::RunParked);
 
   CommonFlags alerts_flags;
   tally::cli::AlertsArgs alerts;
@@ -174,14 +176,8 @@ int main(int argc, char** argv) {
   alerts_silence->add_option("id", alerts.id, "alert id")->required();
   alerts_silence->add_option("--until", alerts.until, "RFC 3339 time");
   alerts_silence->add_option("--minutes", alerts.minutes, "or this many minutes from now");
-  for (auto* sub : {alerts_list, alerts_ack, alerts_silence}) {
-    AddCommon(sub, &alerts_flags);
-    sub->callback([&, sub] {
-      alerts.action = sub->get_name();
-      if (!ResolveConfig(alerts_flags, &alerts.config)) { exit_code = 2; return; }
-      exit_code = tally::cli::RunAlerts(alerts);
-    });
-  }
+  for (auto* sub : {alerts_list, alerts_ack, alerts_silence}) AddCommon(sub, &alerts_flags);
+  RunActions({alerts_list, alerts_ack, alerts_silence}, alerts_flags, alerts, exit_code, tally::cli::RunAlerts);
 
   CommonFlags mappings_flags;
   tally::cli::MappingsArgs mappings;
@@ -195,13 +191,7 @@ int main(int argc, char** argv) {
   mappings_add->add_option("--external-id", mappings.external_id, "price/product/variant id, or *")->required();
   mappings_add->add_option("--product", mappings.product_id, "tally product UUID")->required();
   mappings_add->add_option("--channel", mappings.channel_id, "tally revenue channel UUID");
-  for (auto* sub : {mappings_list, mappings_add}) {
-    sub->callback([&, sub] {
-      mappings.action = sub->get_name();
-      if (!ResolveConfig(mappings_flags, &mappings.config)) { exit_code = 2; return; }
-      exit_code = tally::cli::RunMappings(mappings);
-    });
-  }
+  RunActions({mappings_list, mappings_add}, mappings_flags, mappings, exit_code, tally::cli::RunMappings);
 
   // Analytics: kpi, pnl, roi share their flags (the /v1 query parameters).
   CommonFlags analytics_flags;

@@ -20,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -78,5 +79,26 @@ struct ReplayStats {
   std::int64_t accepted = 0;     // events newly stored by the replay
   std::int64_t duplicates = 0;   // events that were already stored
 };
+
+// What one resolver answer means for a parked event, the same on every
+// backend: resolved -> its events are appended (through `append`, in the
+// caller's transaction, as a batch whose source is `source_prefix` plus the
+// provider) and `stored` is set with the append's stats; otherwise the event
+// stays parked with `reason`: the resolver's error, else its reason, else the
+// reason it was parked with.
+struct ParkedStep {
+  bool stored = false;
+  std::string reason;
+  std::int64_t accepted = 0;
+  std::int64_t duplicates = 0;
+};
+// The backend's append inside its open transaction (AppendInTransaction).
+struct AppendStats;
+using ParkedAppend = std::function<core::Status(std::span<const model::Batch* const> batches,
+                                                std::vector<AppendStats>* stats)>;
+core::Result<ParkedStep> ApplyParkedResolution(const ParkedEvent& parked,
+                                               core::Result<ParkedResolution> resolution,
+                                               std::string_view source_prefix,
+                                               const ParkedAppend& append);
 
 }  // namespace tally::store

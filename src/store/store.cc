@@ -59,4 +59,26 @@ core::Result<unsigned> ParseScopes(std::string_view s) {
   return scopes;
 }
 
+core::Result<ParkedStep> ApplyParkedResolution(const ParkedEvent& parked,
+                                               core::Result<ParkedResolution> resolution,
+                                               std::string_view source_prefix,
+                                               const ParkedAppend& append) {
+  ParkedStep step;
+  step.reason = parked.reason;
+  if (!resolution) {
+    step.reason = resolution.error().message();
+  } else if (!resolution->resolved) {
+    if (!resolution->reason.empty()) step.reason = resolution->reason;
+  } else {
+    model::Batch batch{std::string(source_prefix) + parked.provider, std::move(resolution->events)};
+    const model::Batch* batches[] = {&batch};
+    std::vector<AppendStats> stats;
+    TALLY_RETURN_IF_ERROR(append(batches, &stats));
+    step.stored = true;
+    step.accepted = stats[0].accepted;
+    step.duplicates = stats[0].duplicates;
+  }
+  return step;
+}
+
 }  // namespace tally::store

@@ -91,7 +91,7 @@ struct BusConsumer::Impl {
         continue;
       }
       model::Batch& b = batches[model::KindOf(*event)];
-      b.source = "bus:" + c.options_.stream;
+      if (b.events.empty()) b.source = "bus:" + c.options_.stream;
       b.events.push_back(std::move(*event));
       ack.push_back(entry.id);
     }

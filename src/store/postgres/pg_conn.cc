@@ -139,23 +139,4 @@ std::optional<std::int64_t> OptInt(const PGresult* r, int row, int col) {
   return Int(r, row, col);
 }
 
-std::string QuoteLiteral(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out.push_back('\'');
-    out.push_back(c);
-  }
-  out.push_back('\'');
-  return out;
-}
-
-std::string MicrosToDecimal(std::int64_t units, int scale) {
-  std::int64_t div = 1;
-  for (int i = 0; i < scale; ++i) div *= 10;
-  bool neg = units < 0;
-  // Magnitude via unsigned: safe for INT64_MIN.
-  std::uint64_t mag = neg ? 0 - static_cast<std::uint64_t>(units) : static_cast<std::uint64_t>(units);
-  return fmt::format("{}{}.{:0{}}", neg ? "-" : "", mag / div, mag % div, scale);
-}
-
 }  // namespace tally::store::pg

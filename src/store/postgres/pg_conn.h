@@ -70,11 +70,4 @@ std::int64_t Int(const PGresult* r, int row, int col);
 std::optional<std::string> OptText(const PGresult* r, int row, int col);
 std::optional<std::int64_t> OptInt(const PGresult* r, int row, int col);
 
-// Quotes an identifier or literal for SQL built at run time from tally's own
-// names (never user input).
-std::string QuoteLiteral(std::string_view s);
-
-// Micro-units <-> exact decimal text (money: scale 6; hundredths: scale 2).
-std::string MicrosToDecimal(std::int64_t units, int scale);
-
 }  // namespace tally::store::pg

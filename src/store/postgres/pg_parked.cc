@@ -89,20 +89,16 @@ Result<ParkOutcome> PostgresStore::ParkEvent(const ParkedEvent& parked,
     // Look at the mappings again under the lock: one added since the caller
     // looked releases the event now.
     auto mappings = TALLY_TRY(ReadMappings(conn, parked.provider));
-    auto resolution = resolve(parked, mappings);
-    if (resolution && resolution->resolved) {
-      model::Batch batch{"webhook:" + parked.provider, std::move(resolution->events)};
-      const model::Batch* batches[] = {&batch};
-      std::vector<AppendStats> stats;
-      TALLY_RETURN_IF_ERROR(AppendInTransaction(lease.pooled(), batches, &stats));
+    auto step = TALLY_TRY(
+        ApplyParkedResolution(parked, resolve(parked, mappings), "webhook:", 
+                              [&](auto batches, auto* stats) { return AppendInTransaction(lease.pooled(), batches, stats); }));
+    if (step.stored) {
       outcome.kind = ParkOutcome::Kind::kStored;
-      outcome.accepted = stats[0].accepted;
-      outcome.duplicates = stats[0].duplicates;
+      outcome.accepted = step.accepted;
+      outcome.duplicates = step.duplicates;
       return core::OkStatus();
     }
-    std::string reason = parked.reason;
-    if (!resolution) reason = resolution.error().message();
-    else if (!resolution->reason.empty()) reason = resolution->reason;
+    const std::string& reason = step.reason;
     auto res = TALLY_TRY(pg::Run(
         conn,
         "INSERT INTO parked_events (provider, provider_event_id, event_type, reason, payload, "
@@ -136,20 +132,14 @@ Result<ReplayStats> PostgresStore::ReplayLocked(PGconn* conn, PooledConn& c,
                .emplace(parked.provider, TALLY_TRY(ReadMappings(conn, parked.provider)))
                .first;
     }
-    auto resolution = resolve(parked, it->second);
-    std::string reason = parked.reason;
+    auto step = TALLY_TRY(
+        ApplyParkedResolution(parked, resolve(parked, it->second), "replay:", 
+                              [&](auto batches, auto* stats) { return AppendInTransaction(c, batches, stats); }));
+    const std::string& reason = step.reason;
     pg::Param replayed_at;
-    if (!resolution) {
-      reason = resolution.error().message();
-    } else if (!resolution->resolved) {
-      if (!resolution->reason.empty()) reason = resolution->reason;
-    } else {
-      model::Batch batch{"replay:" + parked.provider, std::move(resolution->events)};
-      const model::Batch* batches[] = {&batch};
-      std::vector<AppendStats> appended;
-      TALLY_RETURN_IF_ERROR(AppendInTransaction(c, batches, &appended));
-      stats.accepted += appended[0].accepted;
-      stats.duplicates += appended[0].duplicates;
+    if (step.stored) {
+      stats.accepted += step.accepted;
+      stats.duplicates += step.duplicates;
       replayed_at = std::to_string(core::ToMicros(now));
     }
     ++(replayed_at ? stats.replayed : stats.still_parked);

@@ -50,13 +50,6 @@ Result<AlertRecord> ReadOne(sqlite3* db, std::string_view where, std::int64_t id
   return std::unexpected(sqlite::ErrorFromSqlite(rc, db, context));
 }
 
-Status StepDone(Statement& stmt, sqlite3* db, std::string_view context) {
-  if (int rc = stmt.Step(); rc != SQLITE_DONE) {
-    return std::unexpected(sqlite::ErrorFromSqlite(rc, db, context));
-  }
-  return core::OkStatus();
-}
-
 Status Audit(sqlite3* db, core::Timestamp at, const std::string& actor, std::string_view action,
              std::int64_t id, const std::string& reason, std::string_view context) {
   auto audit = TALLY_TRY(Statement::Prepare(

@@ -69,12 +69,6 @@ Result<std::vector<ParkedEvent>> ReadParkedRows(sqlite3* db, std::string_view wh
   }
 }
 
-Status StepDone(Statement& stmt, sqlite3* db, std::string_view context) {
-  int rc = stmt.Step();
-  if (rc != SQLITE_DONE) return std::unexpected(sqlite::ErrorFromSqlite(rc, db, context));
-  return core::OkStatus();
-}
-
 }  // namespace
 
 Result<std::vector<ProductMapping>> SqliteStore::ListMappings(const std::string& provider) {
@@ -110,20 +104,16 @@ Result<ParkOutcome> SqliteStore::ParkEvent(const ParkedEvent& parked,
     // The caller decided "unmapped" from mappings it read earlier; look again
     // under the write lock so a mapping added in between is not missed.
     auto mappings = TALLY_TRY(ReadMappings(db, parked.provider));
-    auto resolution = resolve(parked, mappings);
-    if (resolution && resolution->resolved) {
-      model::Batch batch{"webhook:" + parked.provider, std::move(resolution->events)};
-      const model::Batch* batches[] = {&batch};
-      std::vector<AppendStats> stats;
-      TALLY_RETURN_IF_ERROR(AppendInTransaction(db, batches, &stats));
+    auto step = TALLY_TRY(
+        ApplyParkedResolution(parked, resolve(parked, mappings), "webhook:", 
+                              [&](auto batches, auto* stats) { return AppendInTransaction(db, batches, stats); }));
+    if (step.stored) {
       outcome.kind = ParkOutcome::Kind::kStored;
-      outcome.accepted = stats[0].accepted;
-      outcome.duplicates = stats[0].duplicates;
+      outcome.accepted = step.accepted;
+      outcome.duplicates = step.duplicates;
       return core::OkStatus();
     }
-    std::string reason = parked.reason;
-    if (!resolution) reason = resolution.error().message();
-    else if (!resolution->reason.empty()) reason = resolution->reason;
+    const std::string& reason = step.reason;
     auto insert = TALLY_TRY(Statement::Prepare(
         db,
         "INSERT INTO parked_events (provider, provider_event_id, event_type, reason, payload, "
@@ -162,20 +152,14 @@ Result<ReplayStats> SqliteStore::ReplayLocked(sqlite3* db, const std::string* pr
                .emplace(parked.provider, TALLY_TRY(ReadMappings(db, parked.provider)))
                .first;
     }
-    auto resolution = resolve(parked, it->second);
-    std::string reason = parked.reason;
+    auto step = TALLY_TRY(
+        ApplyParkedResolution(parked, resolve(parked, it->second), "replay:", 
+                              [&](auto batches, auto* stats) { return AppendInTransaction(db, batches, stats); }));
+    const std::string& reason = step.reason;
     std::optional<std::int64_t> replayed_at;
-    if (!resolution) {
-      reason = resolution.error().message();
-    } else if (!resolution->resolved) {
-      if (!resolution->reason.empty()) reason = resolution->reason;
-    } else {
-      model::Batch batch{"replay:" + parked.provider, std::move(resolution->events)};
-      const model::Batch* batches[] = {&batch};
-      std::vector<AppendStats> appended;
-      TALLY_RETURN_IF_ERROR(AppendInTransaction(db, batches, &appended));
-      stats.accepted += appended[0].accepted;
-      stats.duplicates += appended[0].duplicates;
+    if (step.stored) {
+      stats.accepted += step.accepted;
+      stats.duplicates += step.duplicates;
       replayed_at = core::ToMicros(now);
     }
     ++(replayed_at ? stats.replayed : stats.still_parked);

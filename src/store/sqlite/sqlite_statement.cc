@@ -102,4 +102,9 @@ core::Result<Statement> Statement::Prepare(sqlite3* db, std::string_view sql,
   return Statement(stmt);
 }
 
+core::Status StepDone(Statement& stmt, sqlite3* db, std::string_view context) {
+  if (int rc = stmt.Step(); rc != SQLITE_DONE) return std::unexpected(ErrorFromSqlite(rc, db, context));
+  return core::OkStatus();
+}
+
 }  // namespace tally::store::sqlite

@@ -37,6 +37,11 @@ using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
 // recent call on the connection.
 core::Error ErrorFromSqlite(int rc, sqlite3* db, std::string_view context);
 
+// Steps a statement that returns no rows; any result but SQLITE_DONE is an
+// error named by context.
+class Statement;
+core::Status StepDone(Statement& stmt, sqlite3* db, std::string_view context);
+
 // Runs one or more statements that return no rows (DDL, BEGIN, PRAGMA set).
 core::Status Exec(sqlite3* db, const char* sql, std::string_view context);
 
