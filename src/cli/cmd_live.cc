@@ -2,11 +2,12 @@
 // With Redis (live.redis_url) the counters are rebuilt in Redis directly, for
 // every node at once. With the in-process backend they live inside the
 // running server, so the CLI asks it (POST /v1/live/rebuild, admin key).
-#include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <iostream>
 
+#include "alerts/curl_http.h"
 #include "cli/commands.h"
 #include "core/clock.h"
 #include "live/failover_accumulators.h"
@@ -16,11 +17,6 @@
 
 namespace tally::cli {
 namespace {
-
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
 
 int AskServer(const LiveArgs& args) {
   auto body = PostToServer(args.server, "/v1/live/rebuild", args.key, "{}");
@@ -39,29 +35,14 @@ core::Result<std::string> PostToServer(const std::string& server, const std::str
   std::string url = server;
   while (!url.empty() && url.back() == '/') url.pop_back();
   url += path;
-  CURL* curl = curl_easy_init();
-  std::string body;
-  curl_slist* headers = curl_slist_append(nullptr, ("Authorization: Bearer " + key).c_str());
-  headers = curl_slist_append(headers, "Content-Type: application/json");
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json_body.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
-  CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) {
-    return std::unexpected(core::Error::Unavailable(fmt::format("POST {}: {}", url, curl_easy_strerror(rc))));
+  auto r = TALLY_TRY(alerts::CurlRequest(
+      "POST", url, {"Authorization: Bearer " + key, "Content-Type: application/json"}, json_body,
+      std::chrono::seconds(120)));
+  if (r.status != 200) {
+    return std::unexpected(
+        core::Error::Unavailable(fmt::format("POST {} answered {}: {}", url, r.status, r.body)));
   }
-  if (status != 200) {
-    return std::unexpected(core::Error::Unavailable(fmt::format("POST {} answered {}: {}", url, status, body)));
-  }
-  return body;
+  return r.body;
 }
 
 core::Result<std::unique_ptr<live::Accumulators>> MakeLiveBackend(const core::Config& config,
