@@ -92,13 +92,13 @@ int main(int argc, char** argv) {
   }
 
   auto query = [&](std::map<std::string, std::string> params) {
-    return *server::ParseAnalyticsQuery(params, now);
+    return *server::ParseAnalyticsQuery(params, now, core::BusinessCalendar::Utc());
   };
   const auto month = query({});
   auto year = query(
       {{"from", core::FormatRfc3339(now - std::chrono::days(365))}, {"granularity", "month"}});
   constexpr int kRuns = 200;
-  Measure("/v1/overview", kRuns, [&] { return server::OverviewJson(store, now).has_value(); });
+  Measure("/v1/overview", kRuns, [&] { return server::OverviewJson(store, now, core::BusinessCalendar::Utc()).has_value(); });
   Measure("/v1/pnl (30 days)", kRuns, [&] { return server::PnlJson(store, month).has_value(); });
   Measure("/v1/pnl (365 days, by month)", kRuns,
           [&] { return server::PnlJson(store, year).has_value(); });

@@ -19,7 +19,7 @@
 
 #include "core/clock.h"
 #include "live/budget_enforcer.h"
-#include "live/business_calendar.h"
+#include "core/business_calendar.h"
 #include "live/memory/memory_accumulators.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/http_client.h"
@@ -69,7 +69,7 @@ int InProcess(std::int64_t total) {
     std::cerr << s.error().ToString() << "\n";
     return 1;
   }
-  tally::live::MemoryAccumulators live(clock, tally::live::BusinessCalendar::Utc());
+  tally::live::MemoryAccumulators live(clock, tally::core::BusinessCalendar::Utc());
   (void)live.Rebuild(*store);
   auto prices = tally::model::PriceTable::Defaults();
   tally::live::BudgetOptions options;

@@ -51,7 +51,7 @@ int RunKillSwitch(const KillSwitchArgs& args) {
     return Fail(s.error());
   }
   if (!args.config.live_redis_url.empty()) {
-    auto calendar = live::BusinessCalendar::Create(args.config.time_zone);
+    auto calendar = core::BusinessCalendar::Create(args.config.time_zone);
     if (!calendar) return Fail(calendar.error());
     auto backend = MakeLiveBackend(args.config, clock, *calendar);
     // Stored already: a Redis that cannot be reached gets the switch at the

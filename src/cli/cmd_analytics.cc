@@ -77,7 +77,7 @@ void PrintKpis(const char* title, const json::array& kpis) {
 
 void PrintPeriod(const json::object& body) {
   const json::object& p = body.at("period").as_object();
-  std::cout << "period " << Str(p.at("from")) << " .. " << Str(p.at("to")) << " (UTC)\n";
+  std::cout << "period " << Str(p.at("from")) << " .. " << Str(p.at("to")) << " (" << Str(p.at("time_zone")) << ")\n";
 }
 
 }  // namespace
@@ -85,7 +85,9 @@ void PrintPeriod(const json::object& body) {
 int RunAnalytics(const AnalyticsArgs& args) {
   auto store = OpenStore(args.config.data_dir, /*read_only=*/true);
   if (!store) return Fail(store.error());
-  auto q = server::ParseAnalyticsQuery(args.params, core::SystemClock::Instance().Now());
+  auto calendar = server::StoreCalendar(**store);
+  if (!calendar) return Fail(calendar.error());
+  auto q = server::ParseAnalyticsQuery(args.params, core::SystemClock::Instance().Now(), *calendar);
   if (!q) return Fail(q.error());
   core::Result<json::value> body = std::unexpected(core::Error::Internal("unknown command"));
   json::value agents_roi;
@@ -174,8 +176,17 @@ int RunAnalytics(const AnalyticsArgs& args) {
 int RunRollupsRebuild(const core::Config& config) {
   auto store = OpenStore(config.data_dir);
   if (!store) return Fail(store.error());
-  if (auto s = (*store)->RebuildRollups(); !s) return Fail(s.error());
-  std::cout << "rollups rebuilt from raw events\n";
+  // The configured [business] time_zone wins: a different stored zone is
+  // replaced, which rebuilds everything in the new zone anyway.
+  auto calendar = core::BusinessCalendar::Create(config.time_zone);
+  if (!calendar) return Fail(calendar.error());
+  auto stored = (*store)->RollupTimeZone();
+  if (!stored) return Fail(stored.error());
+  auto s = *stored == calendar->time_zone() ? (*store)->RebuildRollups()
+                                             : (*store)->SetRollupTimeZone(calendar->time_zone());
+  if (!s) return Fail(s.error());
+  std::cout << "rollups rebuilt from raw events in business days of " << calendar->time_zone()
+            << "\n";
   return 0;
 }
 

@@ -47,7 +47,7 @@ core::Result<std::string> PostToServer(const std::string& server, const std::str
 
 core::Result<std::unique_ptr<live::Accumulators>> MakeLiveBackend(const core::Config& config,
                                                                    const core::Clock& clock,
-                                                                   const live::BusinessCalendar& calendar) {
+                                                                   const core::BusinessCalendar& calendar) {
   if (config.live_redis_url.empty()) {
     return std::unique_ptr<live::Accumulators>(std::make_unique<live::MemoryAccumulators>(clock, calendar));
   }
@@ -60,7 +60,7 @@ core::Result<std::unique_ptr<live::Accumulators>> MakeLiveBackend(const core::Co
 }
 
 core::Result<std::unique_ptr<live::Accumulators>> MakeServeLiveBackend(
-    const core::Config& config, const core::Clock& clock, const live::BusinessCalendar& calendar,
+    const core::Config& config, const core::Clock& clock, const core::BusinessCalendar& calendar,
     store::Store& store, std::function<bool(std::function<void()>)> run_serialized) {
   if (config.live_redis_url.empty()) return MakeLiveBackend(config, clock, calendar);
   live::FailoverOptions options;
@@ -90,7 +90,7 @@ int RunLiveRebuild(const LiveArgs& args) {
   }
   auto store = OpenStore(args.config.data_dir);
   if (!store) return Fail(store.error());
-  auto calendar = live::BusinessCalendar::Create(args.config.time_zone);
+  auto calendar = core::BusinessCalendar::Create(args.config.time_zone);
   if (!calendar) return Fail(calendar.error());
   const core::Clock& clock = core::SystemClock::Instance();
   auto backend = MakeLiveBackend(args.config, clock, *calendar);

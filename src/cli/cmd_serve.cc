@@ -23,6 +23,7 @@
 #include "server/metrics.h"
 #include "server/router.h"
 #include "store/open.h"
+#include "store/postgres/pg_store.h"
 
 namespace tally::cli {
 namespace {
@@ -66,6 +67,18 @@ int RunServe(const ServeArgs& args) {
   auto prices = LoadPrices(config);
   if (!prices) return Fail(prices.error());
   if (auto s = EnsureAdminKey(**store); !s) return Fail(s.error());
+  // PostgreSQL with pg_partman: partitions premade and retention applied
+  // hourly by tally itself (docs/postgres.md), no operator cron.
+  if (auto* pg = dynamic_cast<store::PostgresStore*>(store->get())) {
+    pg->StartMaintenance(std::chrono::hours(1), [](const auto& report) {
+      if (!report) {
+        spdlog::warn("postgres maintenance failed: {}", report.error().ToString());
+      } else if (!report->skipped && (report->partitions_created || report->partitions_dropped)) {
+        spdlog::info("postgres maintenance: {} partitions created, {} dropped, {} ids forgotten",
+                     report->partitions_created, report->partitions_dropped, report->ids_pruned);
+      }
+    });
+  }
 
   const core::Clock& clock = core::SystemClock::Instance();
   server::Metrics metrics;
@@ -75,8 +88,17 @@ int RunServe(const ServeArgs& args) {
   };
   // Live counters: rebuilt from the store before the pipeline starts (so the
   // rebuild is exact), then written through after every commit.
-  auto calendar = live::BusinessCalendar::Create(config.time_zone);
+  auto calendar = core::BusinessCalendar::Create(config.time_zone);
   if (!calendar) return Fail(calendar.error());
+  // The rollups follow [business] time_zone: a change of zone re-cuts them
+  // from raw (one transaction) before anything is served or ingested.
+  if (auto stored = (*store)->RollupTimeZone(); !stored) {
+    return Fail(stored.error());
+  } else if (*stored != calendar->time_zone()) {
+    spdlog::info("rollups: business time zone '{}' -> '{}': rebuilding them from raw", *stored,
+                 calendar->time_zone());
+    if (auto s = (*store)->SetRollupTimeZone(calendar->time_zone()); !s) return Fail(s.error());
+  }
   auto budget_options = live::BudgetOptionsFromConfig(config);
   if (!budget_options) return Fail(budget_options.error());
   // live.redis_url / TALLY_LIVE_REDIS_URL: counters and reservations in Redis,

@@ -12,7 +12,7 @@
 #include "core/config.h"
 #include "core/result.h"
 #include "live/accumulators.h"
-#include "live/business_calendar.h"
+#include "core/business_calendar.h"
 #include "dashboards/grafana_client.h"
 #include "model/price_table.h"
 #include "store/store.h"
@@ -74,12 +74,12 @@ int RunMigrate(const core::Config& config);
 // set (shared by every node), else this process's memory.
 core::Result<std::unique_ptr<live::Accumulators>> MakeLiveBackend(const core::Config& config,
                                                                    const core::Clock& clock,
-                                                                   const live::BusinessCalendar& calendar);
+                                                                   const core::BusinessCalendar& calendar);
 // For `tally serve`: with Redis, a live::FailoverAccumulators (Redis down at
 // start or later: [live] redis_down_policy, reconnection, reconciliation
 // through run_serialized); else this process's memory.
 core::Result<std::unique_ptr<live::Accumulators>> MakeServeLiveBackend(
-    const core::Config& config, const core::Clock& clock, const live::BusinessCalendar& calendar,
+    const core::Config& config, const core::Clock& clock, const core::BusinessCalendar& calendar,
     store::Store& store, std::function<bool(std::function<void()>)> run_serialized);
 
 struct LiveArgs {

@@ -142,7 +142,9 @@ class Accumulators {
 };
 
 // The events of committed batches that the store newly stored, skipping
-// each batch's duplicate_indexes. Pointers into the batches.
+// each batch's duplicate_indexes and taking its `adjusted` events (running
+// totals stored as their increase) instead of the batch's. Pointers into the
+// batches and the stats.
 std::vector<const model::Event*> NewlyStored(std::span<const model::Batch* const> batches,
                                              std::span<const store::AppendStats> stats);
 

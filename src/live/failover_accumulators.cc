@@ -25,7 +25,7 @@ const char* RedisDownPolicyName(RedisDownPolicy p) {
 }
 
 FailoverAccumulators::FailoverAccumulators(Connect connect, store::Store& store, const core::Clock& clock,
-                                           BusinessCalendar calendar, FailoverOptions options)
+                                           core::BusinessCalendar calendar, FailoverOptions options)
     : connect_(std::move(connect)),
       store_(store),
       clock_(clock),

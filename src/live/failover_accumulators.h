@@ -35,7 +35,7 @@
 
 #include "core/clock.h"
 #include "live/accumulators.h"
-#include "live/business_calendar.h"
+#include "core/business_calendar.h"
 #include "live/memory/memory_accumulators.h"
 
 namespace tally::live {
@@ -64,7 +64,7 @@ class FailoverAccumulators final : public Accumulators {
   // Tries connect once: a Redis down at start leaves the node degraded, never
   // fails. store, clock and calendar must outlive the object.
   FailoverAccumulators(Connect connect, store::Store& store, const core::Clock& clock,
-                       BusinessCalendar calendar, FailoverOptions options);
+                       core::BusinessCalendar calendar, FailoverOptions options);
 
   core::Status Apply(std::span<const model::Event* const> events) override;
   // The shadow, and the primary when up. A primary that is down is not an

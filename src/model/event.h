@@ -63,6 +63,19 @@ struct LlmCall {
   std::string metadata;
 };
 
+// A running total reported by a provider instead of an event's own amount
+// (Lemon Squeezy's order refunded_amount: everything refunded on the order so
+// far). The rows of a running total are the event whose id is `key` and those
+// whose ids start with `key` + ":"; together they must sum to the largest
+// total seen. The store turns such an event into the increase over what those
+// rows already hold, inside its write transaction (store/cumulative.h), and
+// stores nothing when there is no increase (a retry, or an older total
+// arriving late).
+struct CumulativeAmount {
+  std::string key;  // e.g. "lemonsqueezy:refund:order:<order id>"
+  Money total;      // signed like amount_usd: a refund total is negative
+};
+
 struct RevenueEvent {
   std::string event_id;
   Timestamp time;
@@ -73,6 +86,10 @@ struct RevenueEvent {
   std::string currency = "USD";
   std::optional<std::string> customer_id;
   std::string metadata;
+  // Set: amount_usd is replaced at append by the increase of this running
+  // total; event_id must be cumulative->key + ":" + a distinct suffix. Not a
+  // column: the stored row holds the increase.
+  std::optional<CumulativeAmount> cumulative;
 };
 
 struct TaskEvent {

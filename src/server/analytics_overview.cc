@@ -16,14 +16,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::int64_t kHourUs = 3'600'000'000;
-constexpr std::int64_t kDayUs = 24 * kHourUs;
-
-core::Timestamp Floor(core::Timestamp t, std::int64_t width) {
-  const std::int64_t us = core::ToMicros(t);
-  return core::FromMicros(us - (((us % width) + width) % width));
-}
-
 struct Window {
   std::int64_t calls = 0, errors = 0, latency = 0, input = 0, cached = 0;
 };
@@ -52,18 +44,19 @@ json::object Metric(std::optional<double> now, std::optional<double> before,
 
 }  // namespace
 
-core::Result<json::value> OverviewJson(store::Store& store, core::Timestamp now) {
+core::Result<json::value> OverviewJson(store::Store& store, core::Timestamp now,
+                                       const core::BusinessCalendar& calendar) {
   using namespace std::chrono;
-  const core::Timestamp today = Floor(now, kDayUs);
-  const core::Timestamp hour = Floor(now, kHourUs);
-  const year_month_day ymd{floor<days>(today)};
-  const core::Timestamp month_start = core::Timestamp(sys_days{ymd.year() / ymd.month() / 1});
+  const core::Timestamp today = calendar.DayStart(now);
+  const core::Timestamp tomorrow = calendar.NextDayStart(now);
+  const core::Timestamp hour = calendar.HourStart(now);
+  const core::Timestamp month_start = calendar.MonthStart(now);
   // Month to date from daily rows; the 48 h windows from hourly ones.
   store::RollupSet r = TALLY_TRY(store.ReadRollups(
-      month_start, today + days(1),
+      month_start, tomorrow,
       store::kAgentCostDailyRollup | store::kRevenueRollup | store::kInfraRollup));
   // Only the tool cost of tasks counts here: product grain is enough.
-  r.tasks = TALLY_TRY(store.ReadRollups(month_start, today + days(1),
+  r.tasks = TALLY_TRY(store.ReadRollups(month_start, tomorrow,
                                         store::kTaskRollup | store::kProductGrain))
                 .tasks;
   store::RollupSet recent =
@@ -170,7 +163,7 @@ core::Result<json::value> OverviewJson(store::Store& store, core::Timestamp now)
 
   return json::object{
       {"as_of", core::FormatRfc3339(now)},
-      {"time_zone", "UTC"},
+      {"time_zone", calendar.time_zone()},
       {"today", json::object{{"cost", UsdText(cost_today)}, {"revenue", UsdText(revenue_today)}}},
       {"mtd", json::object{{"cost", UsdText(cost_mtd)}, {"revenue", UsdText(revenue_mtd)}}},
       {"budget", json::object{{"daily_budget", UsdText(budget)},

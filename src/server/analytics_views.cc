@@ -6,6 +6,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <cstdio>
 
 #include "core/money.h"
 
@@ -18,39 +19,51 @@ std::string UsdText(std::int64_t micros) { return core::Money::FromMicros(micros
 
 namespace {
 
-constexpr std::int64_t kDayUs = 86'400'000'000;
-
-core::Timestamp FloorDay(core::Timestamp t) {
-  const std::int64_t us = core::ToMicros(t);
-  return core::FromMicros(us - (((us % kDayUs) + kDayUs) % kDayUs));
-}
-
-core::Result<core::Timestamp> ParseTime(const std::string& name, const std::string& text) {
-  std::string full = text;
-  if (text.size() == 10) full += "T00:00:00Z";  // YYYY-MM-DD: the UTC day's start
-  auto t = core::ParseRfc3339(full);
-  if (!t) {
+// YYYY-MM-DD: local midnight of that date in the business zone; otherwise
+// an RFC 3339 instant.
+core::Result<core::Timestamp> ParseTime(const std::string& name, const std::string& text,
+                                        const core::BusinessCalendar& calendar) {
+  auto bad = [&] {
     return std::unexpected(core::Error::InvalidArgument(
         fmt::format("{} '{}' is not a date (YYYY-MM-DD) or an RFC 3339 time", name, text)));
+  };
+  if (text.size() == 10) {
+    int y = 0;
+    unsigned m = 0, d = 0;
+    char tail = 0;
+    if (std::sscanf(text.c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3 || text[4] != '-' ||
+        text[7] != '-') {
+      return bad();
+    }
+    auto t = calendar.Midnight(y, m, d);
+    if (!t) {
+      return std::unexpected(core::Error::InvalidArgument(
+          fmt::format("{} '{}': {}", name, text, t.error().message())));
+    }
+    return *t;
   }
+  auto t = core::ParseRfc3339(text);
+  if (!t) return bad();
   return *t;
 }
 
-// Start of the series bucket holding t (UTC): day, ISO week (Monday), month.
-core::Timestamp BucketOf(core::Timestamp t, const std::string& granularity, const Period& period) {
-  using namespace std::chrono;
-  const core::Timestamp day = FloorDay(t);
-  if (granularity == "week") {
-    const auto days = floor<std::chrono::days>(day).time_since_epoch().count();
-    const auto since_monday = ((days + 3) % 7 + 7) % 7;  // 1970-01-01 was a Thursday
-    return day - std::chrono::days(since_monday);
-  }
-  if (granularity == "month") {
-    const year_month_day ymd{floor<std::chrono::days>(day)};
-    return core::Timestamp(sys_days{ymd.year() / ymd.month() / 1});
-  }
-  if (granularity == "total") return period.from;
-  return day;
+// Start of the series bucket holding t: business day, ISO week (Monday),
+// month.
+core::Timestamp BucketOf(core::Timestamp t, const AnalyticsQuery& q) {
+  if (q.granularity == "week") return q.calendar.WeekStart(t);
+  if (q.granularity == "month") return q.calendar.MonthStart(t);
+  if (q.granularity == "total") return q.period.from;
+  return q.calendar.DayStart(t);
+}
+
+// The period just before p: as many business days when p is whole days (a
+// DST change makes those days 23 or 25 hours), else the same length.
+Period PreviousPeriod(const Period& p, const core::BusinessCalendar& calendar) {
+  if (calendar.DayStart(p.from) != p.from || calendar.DayStart(p.to) != p.to) return p.Previous();
+  // Rounds to the nearest local midnight: the length differs from whole days
+  // by the DST shifts inside, an hour or two at most.
+  const core::Timestamp from = calendar.DayStart(p.from - (p.to - p.from) + std::chrono::hours(12));
+  return Period{from, p.from};
 }
 
 json::value Number(std::optional<double> v) {
@@ -76,11 +89,11 @@ json::array KpisToJson(const std::vector<analytics::Kpi>& kpis) {
   return out;
 }
 
-json::object PeriodJson(const Period& p) {
-  return json::object{{"from", core::FormatRfc3339(p.from)},
-                      {"to", core::FormatRfc3339(p.to)},
-                      {"days", p.Days()},
-                      {"time_zone", "UTC"}};
+json::object PeriodJson(const AnalyticsQuery& q) {
+  return json::object{{"from", core::FormatRfc3339(q.period.from)},
+                      {"to", core::FormatRfc3339(q.period.to)},
+                      {"days", q.period.Days()},
+                      {"time_zone", q.calendar.time_zone()}};
 }
 
 // All-history reads (payback, hit rate, time to revenue) need the per-product
@@ -98,11 +111,12 @@ struct Loaded {
   store::RollupSet all_rollups;  // since the epoch, up to the period end (kHistoryKinds)
 };
 
-core::Result<Loaded> Load(store::Store& store, const Period& period) {
+core::Result<Loaded> Load(store::Store& store, const AnalyticsQuery& q) {
+  const Period& period = q.period;
   Loaded l;
   l.input.period = period;
   l.rollups = TALLY_TRY(store.ReadRollups(period.from, period.to, store::kAllDailyRollups));
-  const Period prev = period.Previous();
+  const Period prev = PreviousPeriod(period, q.calendar);
   store::RollupSet previous =
       TALLY_TRY(store.ReadRollups(prev.from, prev.to, store::kAllDailyRollups));
   l.all_rollups = TALLY_TRY(store.ReadRollups(core::FromMicros(0), period.to, kHistoryKinds));
@@ -151,25 +165,27 @@ struct SeriesCell {
   std::int64_t revenue = 0, agent = 0, infra = 0;
 };
 std::map<std::pair<core::Timestamp, std::string>, SeriesCell> ProductSeries(
-    const store::RollupSet& r, const std::string& granularity, const Period& period) {
+    const store::RollupSet& r, const AnalyticsQuery& q) {
   std::map<std::pair<core::Timestamp, std::string>, SeriesCell> cells;
   for (const auto& x : r.revenue)
-    cells[{BucketOf(x.bucket, granularity, period), x.product_id}].revenue += x.net_micros;
+    cells[{BucketOf(x.bucket, q), x.product_id}].revenue += x.net_micros;
   for (const auto& x : r.tasks) {
     if (!x.product_id.empty())
-      cells[{BucketOf(x.bucket, granularity, period), x.product_id}].agent += x.cost_micros;
+      cells[{BucketOf(x.bucket, q), x.product_id}].agent += x.cost_micros;
   }
   for (const auto& x : r.infra) {
     if (!x.product_id.empty())
-      cells[{BucketOf(x.bucket, granularity, period), x.product_id}].infra += x.amount_micros;
+      cells[{BucketOf(x.bucket, q), x.product_id}].infra += x.amount_micros;
   }
   return cells;
 }
 
-json::object PaybackJson(const store::RollupSet& all, const model::Product& p) {
+json::object PaybackJson(const store::RollupSet& all, const model::Product& p,
+                         const AnalyticsQuery& q) {
   std::map<core::Timestamp, analytics::DailyPnl> days;
-  const Period any{};
-  for (const auto& [key, cell] : ProductSeries(all, "day", any)) {
+  AnalyticsQuery daily = q;
+  daily.granularity = "day";
+  for (const auto& [key, cell] : ProductSeries(all, daily)) {
     if (key.second != p.id) continue;
     days[key.first] = analytics::DailyPnl{key.first, cell.revenue, cell.agent + cell.infra};
   }
@@ -193,17 +209,36 @@ json::object PaybackJson(const store::RollupSet& all, const model::Product& p) {
 
 }  // namespace
 
+core::Result<core::BusinessCalendar> StoreCalendar(store::Store& store) {
+  return core::BusinessCalendar::Create(TALLY_TRY(store.RollupTimeZone()));
+}
+
 core::Result<AnalyticsQuery> ParseAnalyticsQuery(const std::map<std::string, std::string>& params,
-                                                 core::Timestamp now) {
+                                                 core::Timestamp now,
+                                                 const core::BusinessCalendar& calendar) {
   AnalyticsQuery q;
-  q.period.to = FloorDay(now) + std::chrono::days(1);
-  q.period.from = q.period.to - std::chrono::days(30);
+  q.calendar = calendar;
+  q.period.to = calendar.NextDayStart(now);
+  q.period.from = calendar.AddDays(q.period.to, -30);
   auto get = [&](const char* name) -> const std::string* {
     auto it = params.find(name);
     return it == params.end() || it->second.empty() ? nullptr : &it->second;
   };
-  if (const auto* v = get("from")) q.period.from = TALLY_TRY(ParseTime("from", *v));
-  if (const auto* v = get("to")) q.period.to = TALLY_TRY(ParseTime("to", *v));
+  if (const auto* v = get("tz")) {
+    auto asked = core::BusinessCalendar::Create(*v);
+    if (!asked) {
+      return std::unexpected(core::Error::InvalidArgument(
+          fmt::format("tz '{}' is not an IANA time zone this machine knows", *v)));
+    }
+    if (asked->time_zone() != calendar.time_zone()) {
+      return std::unexpected(core::Error::InvalidArgument(fmt::format(
+          "tz '{}': the rollups are kept in business days of '{}' ([business] time_zone); "
+          "days of another zone would cut them mid-day",
+          *v, calendar.time_zone())));
+    }
+  }
+  if (const auto* v = get("from")) q.period.from = TALLY_TRY(ParseTime("from", *v, calendar));
+  if (const auto* v = get("to")) q.period.to = TALLY_TRY(ParseTime("to", *v, calendar));
   if (const auto* v = get("from"); v && !get("to"))
     q.period.to = std::max(q.period.to, q.period.from);
   if (q.period.to <= q.period.from) {
@@ -220,20 +255,16 @@ core::Result<AnalyticsQuery> ParseAnalyticsQuery(const std::map<std::string, std
   }
   if (const auto* v = get("allocation"))
     q.allocation = TALLY_TRY(analytics::ParseAllocationRule(*v));
-  if (const auto* v = get("tz"); v && *v != "UTC" && *v != "Etc/UTC") {
-    return std::unexpected(core::Error::InvalidArgument(
-        fmt::format("tz '{}': only UTC business days are supported so far", *v)));
-  }
   if (const auto* v = get("product")) q.product = *v;
   if (const auto* v = get("agent")) q.agent = *v;
   return q;
 }
 
 core::Result<json::value> KpisJson(store::Store& store, const AnalyticsQuery& q) {
-  Loaded l = TALLY_TRY(Load(store, q.period));
+  Loaded l = TALLY_TRY(Load(store, q));
   std::string product_id;
   if (!q.product.empty()) product_id = TALLY_TRY(FindProduct(l.input.products, q.product)).id;
-  return json::object{{"period", PeriodJson(q.period)},
+  return json::object{{"period", PeriodJson(q)},
                       {"factory", KpisToJson(analytics::FactoryKpis(l.input))},
                       {"agents", KpisToJson(analytics::AgentKpis(l.input, q.agent))},
                       {"products", KpisToJson(analytics::ProductKpis(l.input, product_id))},
@@ -253,7 +284,7 @@ core::Result<json::value> PnlJson(store::Store& store, const AnalyticsQuery& q) 
   std::map<std::string, const model::Product*> by_id;
   for (const auto& p : products) by_id[p.id] = &p;
   json::array series;
-  for (const auto& [key, cell] : ProductSeries(rollups, q.granularity, q.period)) {
+  for (const auto& [key, cell] : ProductSeries(rollups, q)) {
     if (!only.empty() && key.second != only) continue;
     auto it = by_id.find(key.second);
     series.push_back(json::object{{"bucket", core::FormatRfc3339(key.first)},
@@ -264,7 +295,7 @@ core::Result<json::value> PnlJson(store::Store& store, const AnalyticsQuery& q) 
                                   {"infra_cost", UsdText(cell.infra)},
                                   {"net_profit", UsdText(cell.revenue - cell.agent - cell.infra)}});
   }
-  return json::object{{"period", PeriodJson(q.period)},
+  return json::object{{"period", PeriodJson(q)},
                       {"granularity", q.granularity},
                       {"allocation", analytics::ToString(pnl.rule)},
                       {"totals", json::object{{"revenue", UsdText(pnl.revenue)},
@@ -289,10 +320,10 @@ core::Result<json::value> ProductRoiJson(store::Store& store, const AnalyticsQue
                    {"infra_cost", UsdText(r.infra_cost)}, {"net_profit", UsdText(r.net_profit)},
                    {"roi_percent", Number(r.roi_percent)}};
     if (auto it = by_id.find(r.product_id); it != by_id.end())
-      o["payback"] = PaybackJson(all, *it->second);
+      o["payback"] = PaybackJson(all, *it->second, q);
     items.push_back(std::move(o));
   }
-  return json::object{{"period", PeriodJson(q.period)}, {"items", std::move(items)}};
+  return json::object{{"period", PeriodJson(q)}, {"items", std::move(items)}};
 }
 
 core::Result<json::value> AgentRoiJson(store::Store& store, const AnalyticsQuery& q) {
@@ -308,12 +339,12 @@ core::Result<json::value> AgentRoiJson(store::Store& store, const AnalyticsQuery
                                  {"roi_percent", Number(r.roi_percent)},
                                  {"weights", std::move(weights)}});
   }
-  return json::object{{"period", PeriodJson(q.period)}, {"items", std::move(items)}};
+  return json::object{{"period", PeriodJson(q)}, {"items", std::move(items)}};
 }
 
 core::Result<json::value> AgentStatsJson(store::Store& store, const AnalyticsQuery& q,
                                          const std::string& agent_id) {
-  Loaded l = TALLY_TRY(Load(store, q.period));
+  Loaded l = TALLY_TRY(Load(store, q));
   const bool known = std::any_of(l.input.agents.begin(), l.input.agents.end(),
                                  [&](const model::Agent& a) { return a.id == agent_id; }) ||
                      l.input.current.agents.count(agent_id) > 0;
@@ -322,7 +353,7 @@ core::Result<json::value> AgentStatsJson(store::Store& store, const AnalyticsQue
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_model;
   for (const auto& r : l.rollups.agent_costs) {
     if (r.agent_id != agent_id) continue;
-    auto& cell = cost_series[BucketOf(r.bucket, q.granularity, q.period)];
+    auto& cell = cost_series[BucketOf(r.bucket, q)];
     cell.first += r.cost_micros;
     cell.second += r.call_count;
     auto& m = by_model[r.model];
@@ -341,7 +372,7 @@ core::Result<json::value> AgentStatsJson(store::Store& store, const AnalyticsQue
   const analytics::AgentTotals t =
       it == l.input.current.agents.end() ? analytics::AgentTotals{} : it->second;
   return json::object{{"agent_id", agent_id},
-                      {"period", PeriodJson(q.period)},
+                      {"period", PeriodJson(q)},
                       {"llm_cost", UsdText(t.llm_cost)},
                       {"tool_cost", UsdText(t.tool_cost)},
                       {"calls", t.calls},
@@ -352,7 +383,7 @@ core::Result<json::value> AgentStatsJson(store::Store& store, const AnalyticsQue
 
 core::Result<json::value> ProductStatsJson(store::Store& store, const AnalyticsQuery& q,
                                            const std::string& product) {
-  Loaded l = TALLY_TRY(Load(store, q.period));
+  Loaded l = TALLY_TRY(Load(store, q));
   model::Product p = TALLY_TRY(FindProduct(l.input.products, product));
   analytics::Pnl pnl = analytics::ComputePnl(l.input.current, l.input.products, q.allocation);
   json::value line = nullptr;
@@ -360,7 +391,7 @@ core::Result<json::value> ProductStatsJson(store::Store& store, const AnalyticsQ
     if (x.product_id == p.id) line = PnlLineJson(x);
   }
   json::array series;
-  for (const auto& [key, cell] : ProductSeries(l.rollups, q.granularity, q.period)) {
+  for (const auto& [key, cell] : ProductSeries(l.rollups, q)) {
     if (key.second != p.id) continue;
     series.push_back(json::object{{"bucket", core::FormatRfc3339(key.first)},
                                   {"revenue", UsdText(cell.revenue)},
@@ -370,9 +401,9 @@ core::Result<json::value> ProductStatsJson(store::Store& store, const AnalyticsQ
   }
   return json::object{{"product_id", p.id},
                       {"product_name", p.name},
-                      {"period", PeriodJson(q.period)},
+                      {"period", PeriodJson(q)},
                       {"pnl", std::move(line)},
-                      {"payback", PaybackJson(l.all_rollups, p)},
+                      {"payback", PaybackJson(l.all_rollups, p, q)},
                       {"kpis", KpisToJson(analytics::ProductKpis(l.input, p.id))},
                       {"growth", KpisToJson(analytics::GrowthKpis(l.input, p.id))},
                       {"series", std::move(series)}};

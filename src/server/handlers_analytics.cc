@@ -8,7 +8,8 @@
 //   GET /v1/products/{id}/stats  one product's P&L, payback, KPIs, series
 // Query: from, to (YYYY-MM-DD or RFC 3339), granularity (day, week, month,
 // total), allocation (direct-cost, revenue-share, evenly), product, agent, tz
-// (UTC only for now). Every answer runs on the blocking pool (store reads).
+// (must name the store's rollup zone when given). Dates and days are business
+// days of that zone. Every answer runs on the blocking pool (store reads).
 #include "server/analytics_views.h"
 #include "server/handlers.h"
 
@@ -21,7 +22,14 @@ using JsonFn =
 Handler Blocking(Services& s, JsonFn fn) {
   return [&s, fn = std::move(fn)](std::shared_ptr<Call> call, Responder respond) {
     s.run_blocking([&s, fn, call = std::move(call), respond = std::move(respond)] {
-      auto q = ParseAnalyticsQuery(call->request.query, s.clock.Now());
+      // Read per request: another node or `tally rollups rebuild` may move
+      // the store to another zone while this one runs.
+      auto calendar = StoreCalendar(s.store);
+      if (!calendar) {
+        respond(ErrorResponse(calendar.error()));
+        return;
+      }
+      auto q = ParseAnalyticsQuery(call->request.query, s.clock.Now(), *calendar);
       if (!q) {
         respond(ErrorResponse(q.error()));
         return;
@@ -52,8 +60,8 @@ void RegisterAnalyticsRoutes(Router& router, Services& s) {
                return AgentRoiJson(s.store, q);
              }));
   router.Add("GET", "/v1/overview", store::kScopeRead,
-             Blocking(s, [](Services& s, const Call&, const AnalyticsQuery&) {
-               return OverviewJson(s.store, s.clock.Now());
+             Blocking(s, [](Services& s, const Call&, const AnalyticsQuery& q) {
+               return OverviewJson(s.store, s.clock.Now(), q.calendar);
              }));
   router.Add("GET", "/v1/agents/{id}/stats", store::kScopeRead,
              Blocking(s, [](Services& s, const Call& c, const AnalyticsQuery& q) {

@@ -20,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -42,6 +43,10 @@ struct AppendStats {
   // Positions in the batch of the duplicates, ascending, so consumers after
   // the commit (live counters) skip exactly the events that were not stored.
   std::vector<std::int64_t> duplicate_indexes;
+  // Events stored with another amount than the batch's (a running total,
+  // model::CumulativeAmount, stores only its increase), by position in the
+  // batch, ascending; consumers after the commit read these instead.
+  std::vector<std::pair<std::int64_t, model::Event>> adjusted;
 };
 
 // Live-counter rebuild reads (src/live): sums over fixed time buckets, so a
@@ -169,6 +174,14 @@ class Store {
   // Recomputes every rollup from the raw events in one transaction (`tally
   // rollups rebuild`); readers see the old rollups until it commits.
   virtual Status RebuildRollups() = 0;
+  // The business time zone (IANA name; "UTC" until set) whose local hours
+  // and days cut the rollups' buckets. Kept with the data, so every node and
+  // every reader agrees on what "a day" is; read from the database each call.
+  virtual Result<std::string> RollupTimeZone() = 0;
+  // Sets the zone and rebuilds every rollup in it, in one transaction
+  // (readers see the old buckets until it commits); a no-op when unchanged.
+  // invalid_argument naming the zone when the tz database does not know it.
+  virtual Status SetRollupTimeZone(const std::string& time_zone) = 0;
   // subscription_start / subscription_cancel events with time < to, ordered
   // by time then event_id (MRR and churn follow subscriptions per customer).
   virtual Result<std::vector<SubscriptionEventRow>> ListSubscriptionEvents(core::Timestamp to) = 0;

@@ -46,20 +46,33 @@ async function startTally(env = {}) {
   const key = execFileSync(BIN, ['keys', 'create', '--scope', 'admin', '--name', 'e2e', '--data', data],
     { env: fullEnv, stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n')[0].trim();
   const portFile = path.join(dir, 'port');
-  const child = spawn(BIN, ['serve', '--data', data, '--listen', '127.0.0.1:0', '--port-file', portFile],
-    { env: fullEnv, stdio: 'ignore' });
-  let port = 0;
-  for (let i = 0; i < 200 && !port; ++i) {
-    if (existsSync(portFile)) port = Number(readFileSync(portFile, 'utf8')) || 0;
-    if (!port) {
-      if (child.exitCode !== null) throw new Error('tally serve exited early');
-      await new Promise((r) => setTimeout(r, 50));
+  let child = null;
+  let base = '';
+  // Starts `tally serve` on the data directory; again after stop(false) it
+  // is a process restart: only the store survives.
+  const launch = async () => {
+    rmSync(portFile, { force: true });
+    child = spawn(BIN, ['serve', '--data', data, '--listen', '127.0.0.1:0', '--port-file', portFile],
+      { env: fullEnv, stdio: 'ignore' });
+    let port = 0;
+    for (let i = 0; i < 200 && !port; ++i) {
+      if (existsSync(portFile)) port = Number(readFileSync(portFile, 'utf8')) || 0;
+      if (!port) {
+        if (child.exitCode !== null) throw new Error('tally serve exited early');
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
-  }
-  if (!port) throw new Error('tally serve did not start');
-  const base = `http://127.0.0.1:${port}`;
+    if (!port) throw new Error('tally serve did not start');
+    base = `http://127.0.0.1:${port}`;
+  };
+  const halt = async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+  };
+  await launch();
   const t = {
-    base, key,
+    get base() { return base; },
+    key,
     async post(target, body, headers = {}) {
       const res = await fetch(base + target, { method: 'POST', body, headers });
       const text = await res.text();
@@ -86,9 +99,12 @@ async function startTally(env = {}) {
       assert.equal(r.status, 201, JSON.stringify(r.json));
       return r.json.replay;
     },
+    async restart() {
+      await halt();
+      await launch();
+    },
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -195,6 +211,112 @@ describe('lemonsqueezy', () => {
   });
 });
 
+// Lemon Squeezy partial refunds: order_refunded carries the order's
+// cumulative refunded_amount (cents). An order of 50.00, refunded 10.00, then
+// 25.00, then 50.00 in all: revenue must read 40, 25, 0 whatever the retries,
+// the order of arrival and restarts, asserted through GET /v1/pnl.
+describe('lemonsqueezy partial refunds', () => {
+  const ORDER_TOTAL = 5000;
+  const sign = (body) => createHmac('sha256', LS_SECRET).update(body).digest('hex');
+  // The recorded order, as order 7 of 50.00 USD.
+  const order = (() => {
+    const doc = JSON.parse(fixture('lemonsqueezy/webhooks/order_created.lemonsqueezy-go-stub.json'));
+    doc.data.id = '7';
+    Object.assign(doc.data.attributes, { currency: 'USD', total: ORDER_TOTAL, total_usd: ORDER_TOTAL });
+    return JSON.stringify(doc);
+  })();
+  // The refund of order 7 as Lemon Squeezy sends it after each refund: the
+  // assembled order_refunded with the cumulative refunded_amount.
+  const refund = (cents, day) => {
+    const doc = JSON.parse(fixture('lemonsqueezy/assembled/order_refunded.assembled-edited.json'));
+    doc.data.id = '7';
+    const full = cents >= ORDER_TOTAL;
+    Object.assign(doc.data.attributes, {
+      currency: 'USD', total: ORDER_TOTAL, total_usd: ORDER_TOTAL,
+      status: full ? 'refunded' : 'partial_refund', refunded: full,
+      refunded_at: full ? `2023-01-${day}T10:00:00.000000Z` : null,
+      updated_at: `2023-01-${day}T10:00:00.000000Z`,
+      refunded_amount: cents, refunded_amount_usd: cents,
+    });
+    return JSON.stringify(doc);
+  };
+  const steps = { 1000: refund(1000, 20), 2500: refund(2500, 21), 5000: refund(5000, 22) };
+
+  async function start() {
+    const t = await startTally();
+    await t.map('lemonsqueezy', '1');
+    return t;
+  }
+  const deliver = (t, body, event = 'order_refunded') => t.post('/webhooks/lemonsqueezy', body,
+    { 'content-type': 'application/json', 'x-event-name': event, 'x-signature': sign(body) });
+  // Revenue, gross and refunds of January 2023 (the order and its refunds)
+  // from the P&L API, in dollars.
+  async function revenue(t) {
+    const r = await t.admin('GET', `/v1/pnl?from=2023-01-01&to=2023-01-31&granularity=total&product=${PRODUCT}`);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    const line = r.json.products.find((p) => p.product_id === PRODUCT);
+    assert.ok(line, JSON.stringify(r.json));
+    return { net: Number(line.revenue), gross: Number(line.gross_revenue), refunds: Number(line.refunds),
+      total: Number(r.json.totals.revenue) };
+  }
+
+  test('10.00 -> 25.00 -> 50.00, each delivered 3 times with a restart after each: -10, -15, -25', async () => {
+    const t = await start();
+    try {
+      for (let i = 0; i < 3; ++i) assert.equal((await deliver(t, order, 'order_created')).status, 200);
+      assert.deepEqual(await revenue(t), { net: 50, gross: 50, refunds: 0, total: 50 });
+      const want = { 1000: 40, 2500: 25, 5000: 0 };
+      for (const cents of [1000, 2500, 5000]) {
+        for (let i = 0; i < 3; ++i) {
+          const r = await deliver(t, steps[cents]);
+          assert.equal(r.status, 200, r.text);
+          assert.equal(r.json.accepted, i === 0 ? 1 : 0, `${cents} delivery ${i}: ${r.text}`);
+        }
+        const got = await revenue(t);
+        assert.equal(got.net, want[cents], `after ${cents}: ${JSON.stringify(got)}`);
+        assert.equal(got.refunds, want[cents] - 50);
+        assert.equal(got.total, want[cents]);
+        await t.restart();
+        assert.deepEqual(await revenue(t), got, 'a restart changes nothing');
+      }
+      const rows = await t.sql("SELECT event_id, amount_usd FROM revenue_events WHERE event_type = 'refund' ORDER BY event_id");
+      assert.deepEqual(rows.map(([id, a]) => [id, Number(a)]), [
+        ['lemonsqueezy:refund:order:7:1000', -10_000_000],
+        ['lemonsqueezy:refund:order:7:2500', -15_000_000],
+        ['lemonsqueezy:refund:order:7:5000', -25_000_000],
+      ]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  test('out of order (25.00 before 10.00), retried, across a restart and concurrent: never double counted', async () => {
+    const t = await start();
+    try {
+      assert.equal((await deliver(t, order, 'order_created')).status, 200);
+      for (let i = 0; i < 3; ++i) assert.equal((await deliver(t, steps[2500])).status, 200);
+      assert.equal((await revenue(t)).net, 25);
+      for (let i = 0; i < 3; ++i) {
+        const late = await deliver(t, steps[1000]);
+        assert.equal(late.status, 200, late.text);
+        assert.equal(late.json.accepted, 0, 'a smaller total that arrives late adds nothing');
+      }
+      assert.deepEqual(await revenue(t), { net: 25, gross: 50, refunds: -25, total: 25 });
+      await t.restart();
+      // Every total three times at once, in mixed order.
+      const all = [];
+      for (let i = 0; i < 3; ++i) for (const cents of [5000, 1000, 2500]) all.push(deliver(t, steps[cents]));
+      for (const r of await Promise.all(all)) assert.equal(r.status, 200, r.text);
+      assert.deepEqual(await revenue(t), { net: 0, gross: 50, refunds: -50, total: 0 });
+      await t.restart();
+      for (const cents of [1000, 2500, 5000]) assert.equal((await deliver(t, steps[cents])).json.accepted, 0);
+      assert.deepEqual(await revenue(t), { net: 0, gross: 50, refunds: -50, total: 0 });
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
 describe('gumroad', () => {
   let t;
   before(async () => { t = await startTally(); });
@@ -285,6 +407,40 @@ describe('github', () => {
     assert.deepEqual(kinds, ['deploy', 'push', 'release']);
     const [[deploys]] = await t.sql("SELECT sum(event_count) FROM ops_daily WHERE kind = 'deploy'");
     assert.equal(Number(deploys), 1);
+  });
+
+  test('form-encoded deliveries (payload=<url-encoded JSON>) are verified over the raw body and stored', async () => {
+    // What GitHub sends with content type application/x-www-form-urlencoded.
+    const form = (json) => new URLSearchParams({ payload: json }).toString();
+    const deliverForm = (event, body, signature, delivery) => t.post('/webhooks/github', body, {
+      'content-type': 'application/x-www-form-urlencoded', 'x-github-event': event, 'x-github-delivery': delivery,
+      'x-hub-signature-256': signature,
+    });
+    const status = fixture('github/payloads/deployment_status.created.success.octokit-webhooks-examples.json');
+    const failed = JSON.parse(status);
+    failed.deployment_status.id += 1000;
+    failed.deployment_status.state = 'failure';
+    const failedForm = form(JSON.stringify(failed));
+    const before = await t.count('ops_events');
+    // Tampered after signing, or signed over the decoded JSON instead of the raw body: 400.
+    const tampered = failedForm.replace('failure', 'success');
+    assert.equal((await deliverForm('deployment_status', tampered, sign(failedForm), 'f-1')).status, 400);
+    assert.equal((await deliverForm('deployment_status', failedForm, sign(JSON.stringify(failed)), 'f-1')).status, 400);
+    assert.equal(await t.count('ops_events'), before);
+    // Signed correctly: stored once however often delivered.
+    for (let i = 0; i < 3; ++i) {
+      const r = await deliverForm('deployment_status', failedForm, sign(failedForm), 'f-1');
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.accepted, i === 0 ? 1 : 0);
+    }
+    const [[state]] = await t.sql(`SELECT status FROM ops_events WHERE event_id = 'github:deploy:${failed.deployment_status.id}'`);
+    assert.equal(state, 'failure');
+    // A push sent as a form is the same event as the JSON one stored above.
+    const push = fixture('github/payloads/push.branch-1-commit.octokit-webhooks-examples.json');
+    const pushed = await deliverForm('push', form(push), sign(form(push)), 'f-2');
+    assert.equal(pushed.status, 200, pushed.text);
+    assert.equal(pushed.json.duplicates, 1);
+    assert.equal(await t.count('ops_events'), before + 1);
   });
 
   test('other ops signals arrive through POST /v1/events/ops_events', async () => {

@@ -133,6 +133,8 @@ class FaultyStore : public store::Store {
     return inner_.ReadRollups(from, to, kinds);
   }
   core::Status RebuildRollups() override { return inner_.RebuildRollups(); }
+  core::Result<std::string> RollupTimeZone() override { return inner_.RollupTimeZone(); }
+  core::Status SetRollupTimeZone(const std::string& tz) override { return inner_.SetRollupTimeZone(tz); }
   core::Result<std::vector<store::SubscriptionEventRow>> ListSubscriptionEvents(
       core::Timestamp to) override {
     return inner_.ListSubscriptionEvents(to);

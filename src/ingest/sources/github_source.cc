@@ -5,6 +5,7 @@
 
 #include "core/ids.h"
 #include "core/json.h"
+#include "ingest/sources/form_urlencoded.h"
 #include "ingest/sources/json_fields.h"
 #include "ingest/sources/product_mapping.h"
 
@@ -93,11 +94,29 @@ core::Result<std::string> GitHubSource::Payload(const SourceRequest& request) co
   if (event.empty()) {
     return std::unexpected(core::Error::InvalidArgument("missing X-GitHub-Event header"));
   }
-  auto body = core::ParseJson(request.body);
+  // Content type "application/x-www-form-urlencoded" sends the JSON as the
+  // form field `payload`; the signature (checked by Verify) covers the raw
+  // form body, so decoding comes only now.
+  std::string content_type = Header(request, "content-type");
+  std::string_view text = request.body;
+  std::string decoded;
+  if (IsFormUrlEncoded(content_type)) {
+    auto form = ParseFormUrlEncoded(request.body);
+    auto it = form.find("payload");
+    if (it == form.end() || it->second.empty()) {
+      return std::unexpected(core::Error::InvalidArgument(
+          "github webhook: form-encoded body (application/x-www-form-urlencoded) has no "
+          "'payload' field"));
+    }
+    decoded = std::move(it->second);
+    text = decoded;
+  }
+  auto body = core::ParseJson(text);
   if (!body || !body->is_object()) {
-    return std::unexpected(core::Error::InvalidArgument(
-        "github webhook body is not a JSON object: set the webhook's content type to "
-        "application/json"));
+    return std::unexpected(core::Error::InvalidArgument(fmt::format(
+        "github webhook body (content type '{}') is not a JSON object{}: GitHub sends "
+        "application/json, or application/x-www-form-urlencoded with the JSON in 'payload'",
+        content_type, decoded.empty() ? "" : " in its 'payload' field")));
   }
   json::object envelope{{"github_event", event}, {"github_delivery", delivery}};
   envelope["payload"] = std::move(*body);

@@ -8,7 +8,11 @@
 // by the event ids below. The legacy SHA-1 X-Hub-Signature is not accepted.
 // Payload: GitHub names the event and the delivery only in headers, so the
 // converted (and parked) text is {"github_event", "github_delivery",
-// "payload": <body>}. Only application/json deliveries are accepted.
+// "payload": <body>}. Both content types GitHub offers are accepted:
+// application/json (the body is the JSON) and
+// application/x-www-form-urlencoded (the JSON is the url-encoded form field
+// `payload`); either way the signature is checked over the raw body as sent,
+// before anything is decoded.
 // Convert (docs/integrations/github.md):
 //  - push (not a branch/tag deletion) -> kind push, status pushed,
 //      "github:push:<repo>:<ref>:<after sha>"

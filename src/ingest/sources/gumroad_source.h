@@ -18,12 +18,10 @@
 #include <string>
 
 #include "ingest/sources/currency.h"
+#include "ingest/sources/form_urlencoded.h"
 #include "ingest/sources/source.h"
 
 namespace tally::ingest {
-
-// key=value&... with %XX and '+' decoded. Later duplicates win.
-std::map<std::string, std::string> ParseFormUrlEncoded(std::string_view body);
 
 class GumroadSource final : public Source {
  public:

@@ -69,6 +69,7 @@ core::Result<Conversion> LemonSqueezySource::Convert(
 
   model::RevenueEventType etype = model::RevenueEventType::kPayment;
   std::string event_id;
+  std::string refund_key;  // order_refunded: the running total's key
   std::string time_text = Str(attrs, "created_at");
   std::optional<std::int64_t> usd_cents;
   std::int64_t minor_units = 0;
@@ -107,17 +108,26 @@ core::Result<Conversion> LemonSqueezySource::Convert(
     if (auto st = Str(attrs, "status"); !st.empty()) md["status"] = st;
   } else if (type == "order_refunded") {
     etype = model::RevenueEventType::kRefund;
-    event_id = "lemonsqueezy:refund:order:" + data_id;
     if (auto t = Str(attrs, "refunded_at"); !t.empty()) time_text = t;
     else time_text = Str(attrs, "updated_at");
-    // Partial refunds name refunded_amount; a full refund is the total.
-    auto partial = Int(attrs, "refunded_amount").value_or(0);
-    minor_units = partial > 0 ? partial : Int(attrs, "total").value_or(0);
-    usd_cents = partial > 0 ? Int(attrs, "refunded_amount_usd") : Int(attrs, "total_usd");
+    // refunded_amount is everything refunded on the order so far: each
+    // partial refund sends a larger one. A payload without it refunds the
+    // total.
+    auto refunded = Int(attrs, "refunded_amount").value_or(0);
+    minor_units = refunded > 0 ? refunded : Int(attrs, "total").value_or(0);
+    usd_cents = refunded > 0 ? Int(attrs, "refunded_amount_usd") : Int(attrs, "total_usd");
     md["order"] = data_id;
     if (minor_units <= 0 && usd_cents.value_or(0) <= 0) {
       return Ignored(std::move(c), fmt::format("refund of order '{}' has no positive amount", data_id));
     }
+    // One delivery per cumulative amount: a second partial refund is a new
+    // delivery (parked apart, too), a retry of the same one is not. The
+    // store keeps only the increase over the order's earlier refund rows.
+    refund_key = "lemonsqueezy:refund:order:" + data_id;
+    event_id = fmt::format("{}:{}", refund_key, minor_units);
+    c.provider_event_id = fmt::format("{}:{}", c.provider_event_id, minor_units);
+    md["refunded_amount"] = minor_units;
+    md["amount_is"] = "increase of the order's cumulative refunded_amount";
   } else {
     return Ignored(std::move(c), fmt::format("lemonsqueezy event '{}' is not counted", type));
   }
@@ -185,6 +195,11 @@ core::Result<Conversion> LemonSqueezySource::Convert(
   e.channel_id = mapping->channel_id;
   e.event_type = etype;
   e.amount_usd = etype == model::RevenueEventType::kRefund ? -usd : usd;
+  if (!refund_key.empty()) {
+    // The store replaces amount_usd by the increase of this total.
+    e.cumulative = model::CumulativeAmount{refund_key, -usd};
+    md["refunded_total_usd"] = usd.ToString();
+  }
   e.currency = "USD";
   if (auto cust = Str(attrs, "customer_id"); !cust.empty()) e.customer_id = "lemonsqueezy:" + cust;
   md["source"] = "lemonsqueezy";

@@ -8,8 +8,18 @@
 //  - subscription_payment_success      -> payment,  "lemonsqueezy:payment:invoice:<invoice id>"
 //  - subscription_created              -> subscription_start, "lemonsqueezy:subscription_start:<sub>"
 //  - subscription_cancelled            -> subscription_cancel, "lemonsqueezy:subscription_cancel:<sub>"
-//  - order_refunded                    -> refund (negative), "lemonsqueezy:refund:order:<order id>"
+//  - order_refunded                    -> refund (negative),
+//      "lemonsqueezy:refund:order:<order id>:<refunded_amount>"
 //  - anything else                     -> ignored.
+// Refunds: the order's refunded_amount is cumulative (a second partial refund
+// sends a larger one; a payload without it refunds the total). The event
+// carries that total as a model::CumulativeAmount keyed
+// "lemonsqueezy:refund:order:<order id>", and the store, inside its write
+// transaction, stores only the increase over the order's refund rows: the
+// order's refunds always sum to -(largest refunded_amount seen), whatever
+// the retries, order of arrival or restarts. The delivery id (parking) also
+// names the cumulative amount, so a second partial refund is never taken for
+// a retry of the first.
 // Amounts: the *_usd fields Lemon Squeezy computes at the sale (total_usd,
 // refunded_amount_usd), else the order currency through the rate table; the
 // original kept in metadata. Lemon Squeezy's subscription objects carry no

@@ -29,7 +29,7 @@ bool IsRunaway(const RunawayPolicy& p, const AgentCounters& c, std::int64_t spen
 
 }  // namespace
 
-MemoryAccumulators::MemoryAccumulators(const core::Clock& clock, BusinessCalendar calendar)
+MemoryAccumulators::MemoryAccumulators(const core::Clock& clock, core::BusinessCalendar calendar)
     : clock_(clock), calendar_(std::move(calendar)) {}
 
 std::int64_t MemoryAccumulators::DayKey(core::Timestamp t) {

@@ -22,14 +22,14 @@
 
 #include "core/clock.h"
 #include "live/accumulators.h"
-#include "live/business_calendar.h"
+#include "core/business_calendar.h"
 
 namespace tally::live {
 
 class MemoryAccumulators final : public Accumulators {
  public:
   // clock and calendar must outlive this object.
-  MemoryAccumulators(const core::Clock& clock, BusinessCalendar calendar);
+  MemoryAccumulators(const core::Clock& clock, core::BusinessCalendar calendar);
 
   core::Status Apply(std::span<const model::Event* const> events) override;
   core::Status Rebuild(store::Store& store) override;
@@ -72,7 +72,7 @@ class MemoryAccumulators final : public Accumulators {
   void Prune(core::Timestamp now);
 
   const core::Clock& clock_;
-  const BusinessCalendar calendar_;
+  const core::BusinessCalendar calendar_;
 
   std::mutex mu_;
   Counters c_;                                                // guarded by mu_

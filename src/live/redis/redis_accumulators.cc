@@ -48,7 +48,7 @@ bool Ints(const redisReply* r, size_t n) {
 }  // namespace
 
 core::Result<std::unique_ptr<RedisAccumulators>> RedisAccumulators::Create(const core::Clock& clock,
-                                                                           BusinessCalendar calendar,
+                                                                           core::BusinessCalendar calendar,
                                                                            RedisOptions options) {
   if (options.prefix.empty()) return std::unexpected(core::Error::InvalidArgument("redis key prefix is empty"));
   auto url = ParseRedisUrl(options.url);

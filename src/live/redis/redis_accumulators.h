@@ -32,7 +32,7 @@
 
 #include "core/clock.h"
 #include "live/accumulators.h"
-#include "live/business_calendar.h"
+#include "core/business_calendar.h"
 #include "live/redis/redis_connection.h"
 
 namespace tally::live::redis {
@@ -49,7 +49,7 @@ class RedisAccumulators final : public Accumulators {
   // invalid_argument for a bad URL or an empty prefix. clock must outlive the
   // object.
   static core::Result<std::unique_ptr<RedisAccumulators>> Create(const core::Clock& clock,
-                                                                 BusinessCalendar calendar,
+                                                                 core::BusinessCalendar calendar,
                                                                  RedisOptions options);
 
   core::Status Apply(std::span<const model::Event* const> events) override;
@@ -74,7 +74,7 @@ class RedisAccumulators final : public Accumulators {
   const std::string& prefix() const { return options_.prefix; }
 
  private:
-  RedisAccumulators(const core::Clock& clock, BusinessCalendar calendar, RedisOptions options,
+  RedisAccumulators(const core::Clock& clock, core::BusinessCalendar calendar, RedisOptions options,
                     std::unique_ptr<RedisConnection> conn, std::string sha)
       : clock_(clock), calendar_(std::move(calendar)), options_(std::move(options)),
         conn_(std::move(conn)), sha_(std::move(sha)) {}
@@ -84,7 +84,7 @@ class RedisAccumulators final : public Accumulators {
   std::vector<std::string> Head(const std::string& op, core::Timestamp now);
 
   const core::Clock& clock_;
-  const BusinessCalendar calendar_;
+  const core::BusinessCalendar calendar_;
   const RedisOptions options_;
   std::unique_ptr<RedisConnection> conn_;
   const std::string sha_;

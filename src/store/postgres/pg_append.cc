@@ -1,39 +1,50 @@
 // PostgresStore::Append: the hot path. All batches go into ONE transaction,
-// under the cluster-wide write lock: per event kind, one query asks
-// <table>_ids which of the call's event_ids are stored already; C++ keeps the
-// first occurrence of each new id (everything else of the call is a
-// duplicate) and COPYs only those rows into the session-temporary
-// acc_<table>; their ids are claimed in <table>_ids and the rows inserted
-// into the raw table; the rollup statements then fold acc_<table> into the
-// rollups before COMMIT. The caller is answered only after COMMIT returned.
+// under the cluster-wide write lock. Per event kind, C++ keeps the first
+// occurrence of each id in the call, then claims those ids in <table>_ids
+// (binary COPY of event_id and time): optimistically, expecting them new, so
+// a call of new events costs no lookup at all; when any was stored before,
+// the claim's unique violation rolls the transaction back and the call is
+// redone claiming through a temp table with ON CONFLICT DO NOTHING
+// RETURNING, which names the new ones. Only new rows are stored: llm_calls
+// by binary COPY straight into the raw table with their rollup contribution
+// folded in C++ (pg_llm_ingest.h); the other kinds through the session-
+// temporary acc_<table> and INSERT ... SELECT. The rollup statements then
+// fold the new rows into the rollups before COMMIT. The caller is answered
+// only after COMMIT returned.
+//
+// Ids past their kind's id horizon (tally_id_horizons, moved forward by the
+// maintenance when retention drops raw partitions, pg_maintenance.h) are no
+// longer kept, so events older than the horizon cannot be told apart from
+// re-sends: they are not stored and count as duplicates.
 #include <fmt/format.h>
 
 #include <array>
 #include <string_view>
 #include <unordered_set>
 
+#include "store/cumulative.h"
+#include "store/postgres/pg_copy_binary.h"
 #include "store/postgres/pg_kinds.h"
+#include "store/postgres/pg_llm_ingest.h"
 #include "store/postgres/pg_store.h"
 
 namespace tally::store {
 namespace {
 
-// Per kind, under the cluster-wide write lock (so no other tally writer can
-// claim an id between the check and the insert, and plain inserts suffice:
-// ON CONFLICT's speculative insertion measured ~2x slower per row): the new
-// rows' ids are claimed (COPY into <table>_ids), then the rows (already in
-// acc_<table>) go into the raw table.
-// A writer outside tally racing on <table>_ids would make the claim fail
-// (unique violation) and the whole append roll back, never store twice.
-struct DedupSql {
-  std::string claim, insert;
+// Per kind: claiming ids (straight, or through claim_ids when some may be
+// stored already) and moving staged rows into the raw table.
+struct KindSql {
+  std::string claim, careful_claim, insert;
 };
-const DedupSql& DedupInsertSql(const pg::KindSpec& k) {
-  static const std::array<DedupSql, model::kEventKindCount> sql = [] {
-    std::array<DedupSql, model::kEventKindCount> out;
+const KindSql& SqlOf(const pg::KindSpec& k) {
+  static const std::array<KindSql, model::kEventKindCount> sql = [] {
+    std::array<KindSql, model::kEventKindCount> out;
     for (const pg::KindSpec& s : pg::Kinds()) {
-      out[static_cast<int>(s.kind)] = DedupSql{
-          fmt::format("COPY {0}_ids (event_id) FROM STDIN", s.table),
+      out[static_cast<int>(s.kind)] = KindSql{
+          fmt::format("COPY {}_ids (event_id, time) FROM STDIN (FORMAT binary)", s.table),
+          fmt::format("INSERT INTO {}_ids (event_id, time) SELECT event_id, time FROM claim_ids "
+                      "ON CONFLICT DO NOTHING RETURNING event_id",
+                      s.table),
           fmt::format("INSERT INTO {0} ({1}) SELECT {2} FROM acc_{0} k", s.table,
                       s.insert_columns, s.insert_select)};
     }
@@ -41,6 +52,22 @@ const DedupSql& DedupInsertSql(const pg::KindSpec& k) {
   }();
   return sql[static_cast<int>(k.kind)];
 }
+
+// The sum of a running total's stored rows (store/cumulative.h) in micro-USD;
+// one range of revenue_events_event_id on every partition.
+Result<core::Money> StoredRunningTotal(PGconn* conn, const std::string& key) {
+  RunningTotalBounds bounds = BoundsOf(key);
+  auto res = TALLY_TRY(pg::Run(
+      conn,
+      "SELECT coalesce(round(sum(amount_usd) * 1000000), 0)::BIGINT FROM revenue_events "
+      "WHERE event_id >= $1 AND event_id < $3 AND (event_id = $1 OR event_id >= $2)",
+      {bounds.key, bounds.prefix, bounds.end}, fmt::format("revenue_events: running total of '{}'", key)));
+  return core::Money::FromMicros(pg::Int(res.get(), 0, 0));
+}
+
+// Staging tables besides acc_<table>, tracked in PooledConn::dirty above the
+// kind bits.
+constexpr unsigned kDirtyClaim = 1u << 30;
 
 }  // namespace
 
@@ -54,7 +81,11 @@ Status PostgresStore::EnsureStaging(PooledConn& c) {
         "event_id TEXT COLLATE \"C\" NOT NULL) ON COMMIT DELETE ROWS;",
         k.table, k.stage_columns);
   }
-  sql += "CREATE TEMP TABLE IF NOT EXISTS task_touched (task_id TEXT COLLATE \"C\" PRIMARY KEY) "
+  sql += fmt::format("CREATE TEMP TABLE IF NOT EXISTS acc_llm_fold ({}) ON COMMIT DELETE ROWS;",
+                     pg::kLlmFoldColumns);
+  sql += "CREATE TEMP TABLE IF NOT EXISTS claim_ids (event_id TEXT COLLATE \"C\" NOT NULL, "
+         "time TIMESTAMPTZ NOT NULL) ON COMMIT DELETE ROWS;"
+         "CREATE TEMP TABLE IF NOT EXISTS task_touched (task_id TEXT COLLATE \"C\" PRIMARY KEY) "
          "ON COMMIT DELETE ROWS;"
          "CREATE TEMP TABLE IF NOT EXISTS task_old (LIKE task_rollup) ON COMMIT DELETE ROWS;";
   // Its own transaction: temp tables created inside a failed append would
@@ -72,18 +103,31 @@ Result<std::vector<AppendStats>> PostgresStore::Append(
   if (!any) return stats;
   std::lock_guard lock(write_mu_);
   auto lease = TALLY_TRY(Acquire("append"));
-  TALLY_RETURN_IF_ERROR(EnsureStaging(lease.pooled()));
-  Status status = InTransaction(lease.get(), "append", /*write_lock=*/true, [&]() -> Status {
-    return AppendInTransaction(lease.pooled(), batches, &stats);
-  });
-  if (!status) return std::unexpected(std::move(status).error());
-  return stats;
+  // First as if every id were new; when one was not, the claim's unique
+  // violation rolled everything back and the call is redone carefully.
+  bool collided = false;
+  for (bool optimistic : {true, false}) {
+    TALLY_RETURN_IF_ERROR(EnsureStaging(lease.pooled()));
+    Status status = InTransaction(lease.get(), "append", /*write_lock=*/true, [&]() -> Status {
+      return AppendInTransaction(lease.pooled(), batches, &stats, optimistic,
+                                 optimistic ? &collided : nullptr);
+    });
+    if (status) return stats;
+    if (!optimistic || !collided) return std::unexpected(std::move(status).error());
+  }
+  return stats;  // not reached: the careful pass returns
 }
 
 Status PostgresStore::AppendInTransaction(PooledConn& c,
-                                          std::span<const model::Batch* const> batches,
-                                          std::vector<AppendStats>* stats_out) {
+                                          std::span<const model::Batch* const> given,
+                                          std::vector<AppendStats>* stats_out, bool optimistic,
+                                          bool* collided) {
   PGconn* conn = c.conn.get();
+  // Running totals become their increase, read in this transaction (under
+  // the cluster-wide write lock).
+  CumulativePlan plan = TALLY_TRY(PlanCumulative(
+      given, [conn](const std::string& key) { return StoredRunningTotal(conn, key); }));
+  std::span<const model::Batch* const> batches = plan.batches();
   std::vector<AppendStats>& stats = *stats_out;
   stats.assign(batches.size(), AppendStats{});
   // seq = position in the call; where[seq] = (batch, index in batch).
@@ -96,11 +140,27 @@ Status PostgresStore::AppendInTransaction(PooledConn& c,
       where.emplace_back(static_cast<int>(b), static_cast<int>(i));
     }
   }
-  if (where.empty()) return core::OkStatus();
+  if (where.empty()) {
+    FinishCumulative(plan, &stats);  // every running total may have been settled
+    return core::OkStatus();
+  }
   auto event_at = [&](int seq) -> const model::Event& {
     return batches[static_cast<size_t>(where[static_cast<size_t>(seq)].first)]
         ->events[static_cast<size_t>(where[static_cast<size_t>(seq)].second)];
   };
+
+  // Id horizons, read under the write lock (the maintenance moves them under
+  // it too), so no append can slip an expired event past a horizon.
+  std::array<std::optional<std::int64_t>, model::kEventKindCount> horizon;
+  {
+    auto res = TALLY_TRY(pg::Run(conn, "SELECT table_name, tally_us(horizon) FROM tally_id_horizons",
+                                 {}, "append: id horizons"));
+    for (int r = 0; r < PQntuples(res.get()); ++r) {
+      for (const pg::KindSpec& k : pg::Kinds()) {
+        if (pg::Text(res.get(), r, 0) == k.table) horizon[static_cast<int>(k.kind)] = pg::Int(res.get(), r, 1);
+      }
+    }
+  }
 
   // The acc tables are ON COMMIT DELETE ROWS (emptied in place at each
   // commit, far cheaper than TRUNCATE's new files); only a second append in
@@ -112,6 +172,10 @@ Status PostgresStore::AppendInTransaction(PooledConn& c,
         clear += fmt::format("DELETE FROM acc_{0};", k.table);
       }
     }
+    if (c.dirty & (1u << static_cast<int>(model::EventKind::kLlmCall))) {
+      clear += "DELETE FROM acc_llm_fold;";
+    }
+    if (c.dirty & kDirtyClaim) clear += "DELETE FROM claim_ids;";
     TALLY_RETURN_IF_ERROR(pg::Exec(conn, clear, "append: clear staging"));
     c.dirty = 0;
   }
@@ -125,50 +189,85 @@ Status PostgresStore::AppendInTransaction(PooledConn& c,
     if (seqs[kind].empty()) continue;
     c.dirty |= 1u << kind;
     const std::string context = fmt::format("{}: insert", k.table);
-    // Which ids are stored already: one round trip of index probes (under
-    // the write lock nobody else can claim one before our insert), then the
-    // first occurrence of each new id in this call is kept, in C++: only new
-    // rows are COPYed, straight into acc_<table>.
-    std::string ids = "{";
-    for (int seq : seqs[kind]) {
-      if (ids.size() > 1) ids.push_back(',');
-      ids.push_back('"');
-      for (char ch : model::EventIdOf(event_at(seq))) {
-        if (ch == '"' || ch == '\\') ids.push_back('\\');
-        ids.push_back(ch);
+    const KindSql& sql = SqlOf(k);
+    // The first occurrence of each id in the call, unless past the horizon.
+    std::vector<int> fresh;
+    fresh.reserve(seqs[kind].size());
+    {
+      std::unordered_set<std::string_view> in_call;
+      in_call.reserve(seqs[kind].size());
+      for (int seq : seqs[kind]) {
+        const model::Event& e = event_at(seq);
+        if (!in_call.emplace(model::EventIdOf(e)).second) continue;
+        if (horizon[kind] && core::ToMicros(model::TimeOf(e)) < *horizon[kind]) continue;
+        fresh.push_back(seq);
       }
-      ids.push_back('"');
     }
-    ids.push_back('}');
-    auto existing = TALLY_TRY(pg::Run(
-        conn,
-        fmt::format("SELECT event_id FROM {}_ids WHERE event_id = ANY ($1::text[] COLLATE \"C\")",
-                    k.table),
-        {std::move(ids)}, context));
-    std::unordered_set<std::string_view> seen;
-    seen.reserve(seqs[kind].size() + static_cast<size_t>(PQntuples(existing.get())));
-    for (int r = 0; r < PQntuples(existing.get()); ++r) {
-      seen.emplace(PQgetvalue(existing.get(), r, 0),
-                   static_cast<size_t>(PQgetlength(existing.get(), r, 0)));
-    }
-    std::string copy, claim;  // the new rows (staging form) and their ids
-    int n = 0;
-    for (int seq : seqs[kind]) {
+    if (fresh.empty()) continue;
+    pg::BinaryCopy ids;
+    for (int seq : fresh) {
       const model::Event& e = event_at(seq);
-      if (!seen.emplace(model::EventIdOf(e)).second) continue;
-      accepted[static_cast<size_t>(seq)] = 1;
-      k.write(e, seq, &copy);
-      copy.push_back('\n');
-      pg::AppendCopyText(&claim, model::EventIdOf(e));
-      claim.push_back('\n');
-      ++n;
+      ids.Row(2);
+      ids.Text(model::EventIdOf(e));
+      ids.Timestamp(core::ToMicros(model::TimeOf(e)));
     }
-    stored[kind] = n > 0;
-    if (n == 0) continue;
+    if (optimistic) {
+      Status claimed = pg::CopyIn(conn, sql.claim, ids.Finish(), context);
+      if (!claimed) {
+        if (collided != nullptr && claimed.error().code() == core::ErrorCode::kConflict) {
+          *collided = true;
+        }
+        return claimed;
+      }
+    } else {
+      // Some ids may be stored already: the conflict-free insert names the
+      // new ones (index probes, correct against writers outside tally too).
+      if (c.dirty & kDirtyClaim) TALLY_RETURN_IF_ERROR(pg::Exec(conn, "DELETE FROM claim_ids", context));
+      c.dirty |= kDirtyClaim;
+      TALLY_RETURN_IF_ERROR(pg::CopyIn(
+          conn, "COPY claim_ids (event_id, time) FROM STDIN (FORMAT binary)", ids.Finish(), context));
+      auto res = TALLY_TRY(pg::Run(conn, sql.careful_claim, {}, context));
+      std::unordered_set<std::string_view> claimed;
+      claimed.reserve(static_cast<size_t>(PQntuples(res.get())));
+      for (int r = 0; r < PQntuples(res.get()); ++r) {
+        claimed.emplace(PQgetvalue(res.get(), r, 0), static_cast<size_t>(PQgetlength(res.get(), r, 0)));
+      }
+      std::erase_if(fresh, [&](int seq) { return !claimed.contains(model::EventIdOf(event_at(seq))); });
+      if (fresh.empty()) continue;
+    }
+    for (int seq : fresh) accepted[static_cast<size_t>(seq)] = 1;
+    stored[kind] = true;
+    if (k.kind == model::EventKind::kLlmCall) {
+      // Raw rows straight into llm_calls; the rollups read the fold; only
+      // calls of a task are staged, for the task rollups.
+      pg::BinaryCopy raw;
+      pg::LlmFold fold;
+      std::string task_calls;
+      for (int seq : fresh) {
+        const auto& e = std::get<model::LlmCall>(event_at(seq));
+        TALLY_RETURN_IF_ERROR(pg::WriteLlmRaw(e, &raw));
+        fold.Add(e);
+        if (e.task_id) {
+          k.write(event_at(seq), seq, &task_calls);
+          task_calls.push_back('\n');
+        }
+      }
+      TALLY_RETURN_IF_ERROR(pg::CopyIn(conn, pg::kLlmRawCopySql, raw.Finish(), context));
+      TALLY_RETURN_IF_ERROR(
+          pg::CopyIn(conn, "COPY acc_llm_fold FROM STDIN", fold.CopyText(), context));
+      if (!task_calls.empty()) {
+        TALLY_RETURN_IF_ERROR(
+            pg::CopyIn(conn, "COPY acc_llm_calls FROM STDIN", task_calls, context));
+      }
+      continue;
+    }
+    std::string copy;  // the new rows, staging form
+    for (int seq : fresh) {
+      k.write(event_at(seq), seq, &copy);
+      copy.push_back('\n');
+    }
     TALLY_RETURN_IF_ERROR(
         pg::CopyIn(conn, fmt::format("COPY acc_{} FROM STDIN", k.table), copy, context));
-    const DedupSql& sql = DedupInsertSql(k);
-    TALLY_RETURN_IF_ERROR(pg::CopyIn(conn, sql.claim, claim, context));
     TALLY_RETURN_IF_ERROR(pg::Exec(conn, sql.insert, context));
   }
   for (size_t seq = 0; seq < where.size(); ++seq) {
@@ -180,6 +279,7 @@ Status PostgresStore::AppendInTransaction(PooledConn& c,
       s.duplicate_indexes.push_back(where[seq].second);
     }
   }
+  FinishCumulative(plan, &stats);
   // Rollups commit with the raw rows they summarize (same transaction), from
   // the rows actually stored: a duplicate changes nothing.
   for (const pg::KindSpec& k : pg::Kinds()) {

@@ -96,8 +96,6 @@ void WriteOps(const model::Event& ev, int seq, std::string* out) {
       .Json(e.metadata).Text(e.event_id);
 }
 
-#define TALLY_PG_DAY "86400000000"
-#define TALLY_PG_HOUR "3600000000"
 
 #define TALLY_PG_AGENT_SET                                                                       \
   "call_count = r.call_count + excluded.call_count, "                                             \
@@ -108,13 +106,14 @@ void WriteOps(const model::Event& ev, int seq, std::string* out) {
   "sum_latency_ms = r.sum_latency_ms + excluded.sum_latency_ms, "                                 \
   "error_count = r.error_count + excluded.error_count"
 
-// One pass over the new rows: hourly sums (bucketed as integers, converted
-// to TIMESTAMPTZ once per group), then the daily rows folded from them.
+// One pass over the new rows, already folded per UTC second in C++
+// (acc_llm_fold, pg_llm_ingest.h): hourly sums (bucketed as integers,
+// converted to TIMESTAMPTZ once per group), then the daily rows folded from
+// them.
 constexpr std::array<std::string_view, 1> kLlmRollups = {
-    "WITH h AS (SELECT tally_floor(time_us, " TALLY_PG_HOUR ") AS b, agent_id, model, provider, "
-    "count(*) AS n, sum(input_tokens) AS i, sum(output_tokens) AS o, sum(cached_tokens) AS c, "
-    "sum(cost_us) AS cost, sum(latency_ms) AS l, count(*) FILTER (WHERE status <> 'success') AS e "
-    "FROM acc_llm_calls GROUP BY 1, 2, 3, 4), "
+    "WITH h AS (SELECT tally_hour(s) AS b, agent_id, model, provider, "
+    "sum(n) AS n, sum(i) AS i, sum(o) AS o, sum(c) AS c, sum(cost) AS cost, sum(l) AS l, "
+    "sum(e) AS e FROM acc_llm_fold GROUP BY 1, 2, 3, 4), "
     "hourly AS (INSERT INTO agent_costs_hourly AS r (bucket, agent_id, model, provider, "
     "call_count, total_input_tokens, total_output_tokens, total_cached_tokens, total_cost, "
     "sum_latency_ms, error_count) SELECT tally_ts(b), agent_id, model, provider, n, i, o, c, cost, "
@@ -122,7 +121,7 @@ constexpr std::array<std::string_view, 1> kLlmRollups = {
     ") "
     "INSERT INTO agent_costs_daily AS r (bucket, agent_id, model, provider, call_count, "
     "total_input_tokens, total_output_tokens, total_cached_tokens, total_cost, sum_latency_ms, "
-    "error_count) SELECT tally_ts(tally_floor(b, " TALLY_PG_DAY ")), agent_id, model, provider, "
+    "error_count) SELECT tally_ts(tally_day(b)), agent_id, model, provider, "
     "sum(n), sum(i), sum(o), sum(c), sum(cost), sum(l), sum(e) FROM h GROUP BY 1, 2, 3, 4 "
     "ON CONFLICT (bucket, agent_id, model, provider) DO UPDATE SET " TALLY_PG_AGENT_SET,
 };
@@ -131,12 +130,12 @@ constexpr std::array<std::string_view, 1> kLlmRollups = {
 // remembers who was seen, and only customers new to the group add to
 // unique_customers.
 constexpr std::array<std::string_view, 1> kRevenueRollups = {
-    "WITH g AS (SELECT tally_ts(tally_floor(time_us, " TALLY_PG_DAY ")) AS bucket, product_id, "
+    "WITH g AS (SELECT tally_ts(tally_day(time_us)) AS bucket, product_id, "
     "event_type, coalesce(sum(amount_us) FILTER (WHERE amount_us > 0), 0) AS gross, "
     "coalesce(sum(amount_us) FILTER (WHERE amount_us < 0), 0) AS refunds, "
     "coalesce(sum(amount_us), 0) AS net, count(*) AS n FROM acc_revenue_events GROUP BY 1, 2, 3), "
     "c AS (INSERT INTO revenue_daily_customers (bucket, product_id, event_type, customer_id) "
-    "SELECT DISTINCT tally_ts(tally_floor(time_us, " TALLY_PG_DAY ")), product_id, event_type, "
+    "SELECT DISTINCT tally_ts(tally_day(time_us)), product_id, event_type, "
     "customer_id FROM acc_revenue_events WHERE customer_id IS NOT NULL ON CONFLICT DO NOTHING "
     "RETURNING bucket, product_id, event_type), "
     "nc AS (SELECT bucket, product_id, event_type, count(*) AS n FROM c GROUP BY 1, 2, 3) "
@@ -153,7 +152,7 @@ constexpr std::array<std::string_view, 1> kRevenueRollups = {
 
 constexpr std::array<std::string_view, 1> kInfraRollups = {
     "INSERT INTO infra_costs_daily AS r (bucket, product_id, cost_type, total_cost, event_count) "
-    "SELECT tally_ts(tally_floor(time_us, " TALLY_PG_DAY ")), coalesce(product_id, ''), cost_type, "
+    "SELECT tally_ts(tally_day(time_us)), coalesce(product_id, ''), cost_type, "
     "sum(amount_us), count(*) FROM acc_infra_costs GROUP BY 1, 2, 3 "
     "ON CONFLICT (bucket, product_id, cost_type) DO UPDATE SET "
     "total_cost = r.total_cost + excluded.total_cost, "
@@ -162,7 +161,7 @@ constexpr std::array<std::string_view, 1> kInfraRollups = {
 
 #define TALLY_PG_LATER "(excluded.last_time, excluded.last_event_id) > (r.last_time, r.last_event_id)"
 constexpr std::array<std::string_view, 1> kGrowthRollups = {
-    "WITH a AS (SELECT tally_floor(time_us, " TALLY_PG_DAY ") AS b, * FROM acc_growth_events), "
+    "WITH a AS (SELECT tally_day(time_us) AS b, * FROM acc_growth_events), "
     "g AS (SELECT b, product_id, channel, metric, sum(value_centi) AS s, count(*) AS n FROM a "
     "GROUP BY 1, 2, 3, 4), "
     "l AS (SELECT DISTINCT ON (b, product_id, channel, metric) b, product_id, channel, metric, "
@@ -181,7 +180,7 @@ constexpr std::array<std::string_view, 1> kGrowthRollups = {
 
 constexpr std::array<std::string_view, 1> kOpsRollups = {
     "INSERT INTO ops_daily AS r (bucket, product_id, kind, event_count, failure_count, "
-    "latency_ms_sum, latency_count) SELECT tally_ts(tally_floor(time_us, " TALLY_PG_DAY ")), "
+    "latency_ms_sum, latency_count) SELECT tally_ts(tally_day(time_us)), "
     "coalesce(product_id, ''), kind, count(*), count(*) FILTER (WHERE status IN ('failure', "
     "'error', 'down')), coalesce(sum(latency_ms), 0), count(latency_ms) FROM acc_ops_events "
     "GROUP BY 1, 2, 3 ON CONFLICT (bucket, product_id, kind) DO UPDATE SET "
@@ -223,7 +222,7 @@ constexpr std::array<std::string_view, 6> kTaskRollups = {
     "INSERT INTO task_costs_daily AS r (bucket, product_id, agent_id, task_type, status, "
     "task_count, total_cost, llm_cost, tool_cost, total_duration_ms, steps_sum, steps_count, "
     "quality_sum, quality_count) "
-    "SELECT tally_ts(tally_floor(tally_us(terminal_time), " TALLY_PG_DAY ")), product_id, "
+    "SELECT tally_ts(tally_day(tally_us(terminal_time))), product_id, "
     "agent_id, task_type, status, sum(sign), sum(sign * coalesce(total_cost_usd, call_cost)), "
     "sum(sign * call_cost), sum(sign * CASE WHEN total_cost_usd IS NULL THEN 0 ELSE "
     "greatest(0, total_cost_usd - call_cost) END), sum(sign * coalesce(duration_ms, 0)), "
@@ -239,7 +238,7 @@ constexpr std::array<std::string_view, 6> kTaskRollups = {
     "quality_sum = r.quality_sum + excluded.quality_sum, "
     "quality_count = r.quality_count + excluded.quality_count",
     "DELETE FROM task_costs_daily WHERE task_count = 0 AND bucket IN (SELECT "
-    "tally_ts(tally_floor(tally_us(terminal_time), " TALLY_PG_DAY ")) FROM task_old "
+    "tally_ts(tally_day(tally_us(terminal_time))) FROM task_old "
     "WHERE terminal_time IS NOT NULL)",
 };
 
@@ -266,7 +265,10 @@ const std::array<KindSpec, model::kEventKindCount> kKinds = {{
      "time TIMESTAMPTZ NOT NULL, product_id UUID NOT NULL, channel_id UUID, "
      "event_type TEXT NOT NULL, amount_usd NUMERIC(18,6), currency TEXT NOT NULL DEFAULT 'USD', "
      "customer_id TEXT, metadata JSONB",
-     "CREATE INDEX {t}_product_time ON {t} (product_id, time);",
+     // event_id: the rows of a running total are read by an id range
+     // (store/cumulative.h) inside the append.
+     "CREATE INDEX {t}_product_time ON {t} (product_id, time);"
+     "CREATE INDEX {t}_event_id ON {t} (event_id);",
      "time_us BIGINT, product_id TEXT, channel_id TEXT, event_type TEXT, amount_us BIGINT, "
      "currency TEXT, customer_id TEXT, metadata TEXT",
      "time, product_id, channel_id, event_type, amount_usd, currency, customer_id, metadata, "

@@ -33,7 +33,8 @@ struct KindSpec {
   // text format: seq, stage columns..., event_id.
   void (*write)(const model::Event& e, int seq, std::string* out);
   // Statements folding acc_<table> (this call's newly stored rows, staging
-  // form) into the rollups, run in the append transaction.
+  // form) into the rollups, run in the append transaction. llm_calls'
+  // read acc_llm_fold instead (its rows folded in C++, pg_llm_ingest.h).
   std::span<const std::string_view> rollup_sql;
 };
 

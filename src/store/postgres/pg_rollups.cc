@@ -3,12 +3,14 @@
 // rollup SQL of pg_kinds.cc, run by Append.
 #include <fmt/format.h>
 
+#include "core/business_calendar.h"
+#include "store/postgres/pg_schema.h"
 #include "store/postgres/pg_store.h"
 
 namespace tally::store {
 namespace {
 
-#define DAY_OF(col) "tally_ts(tally_floor(tally_us(" col "), 86400000000))"
+#define DAY_OF(col) "tally_ts(tally_day(tally_us(" col ")))"
 
 // Recomputes every rollup from raw; the same definitions as the incremental
 // SQL (buckets by floor, terminal = latest by (time, event_id), gauges'
@@ -20,7 +22,7 @@ constexpr std::string_view kRebuildSql =
     "DELETE FROM infra_costs_daily; DELETE FROM growth_daily; DELETE FROM ops_daily;\n"
     "INSERT INTO agent_costs_hourly (bucket, agent_id, model, provider, call_count, "
     "total_input_tokens, total_output_tokens, total_cached_tokens, total_cost, sum_latency_ms, "
-    "error_count) SELECT tally_ts(tally_floor(tally_us(time), 3600000000)), agent_id, model, "
+    "error_count) SELECT tally_ts(tally_hour(tally_us(time))), agent_id, model, "
     "provider, count(*), sum(input_tokens), sum(output_tokens), sum(cached_tokens), "
     "(sum(cost_usd) * 1000000)::bigint, sum(latency_ms), count(*) FILTER (WHERE status <> "
     "'success') FROM llm_calls GROUP BY 1, 2, 3, 4;\n"
@@ -217,6 +219,37 @@ Status PostgresStore::RebuildRollups() {
   PGconn* conn = lease.get();
   return InTransaction(conn, "rollups rebuild", /*write_lock=*/true,
                        [&] { return pg::Exec(conn, kRebuildSql, "rollups rebuild"); });
+}
+
+Result<std::string> PostgresStore::RollupTimeZone() {
+  auto res = TALLY_TRY(ReadOne("store_settings: read",
+                               "SELECT value FROM store_settings WHERE key = 'rollup_time_zone'", {}));
+  if (PQntuples(res.get()) == 0) return std::string("UTC");
+  return pg::Text(res.get(), 0, 0);
+}
+
+Status PostgresStore::SetRollupTimeZone(const std::string& time_zone) {
+  core::BusinessCalendar calendar = TALLY_TRY(core::BusinessCalendar::Create(time_zone));
+  std::lock_guard lock(write_mu_);
+  auto lease = TALLY_TRY(Acquire("set rollup time zone"));
+  PGconn* conn = lease.get();
+  // Under the write lock every node's appends wait, so no delta lands in a
+  // bucket of the old zone between the function swap and the rebuild.
+  return InTransaction(conn, "set rollup time zone", /*write_lock=*/true, [&]() -> Status {
+    auto res = TALLY_TRY(pg::Run(
+        conn, "SELECT value FROM store_settings WHERE key = 'rollup_time_zone' FOR UPDATE", {},
+        "store_settings: read"));
+    if (PQntuples(res.get()) > 0 && pg::Text(res.get(), 0, 0) == calendar.time_zone()) {
+      return core::OkStatus();
+    }
+    TALLY_TRY(pg::Run(conn,
+                      "INSERT INTO store_settings (key, value) VALUES ('rollup_time_zone', $1) "
+                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                      {calendar.time_zone()}, "store_settings: write"));
+    TALLY_RETURN_IF_ERROR(
+        pg::Exec(conn, pg::BucketFunctionsSql(calendar.time_zone()), "bucket functions"));
+    return pg::Exec(conn, kRebuildSql, "rollups rebuild");
+  });
 }
 
 Result<std::vector<SubscriptionEventRow>> PostgresStore::ListSubscriptionEvents(

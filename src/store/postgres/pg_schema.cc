@@ -246,6 +246,38 @@ std::string EventTables(const Features& f, int compress_after_days) {
   return sql;
 }
 
+// Version 2: what belongs to the data rather than one node's config (the
+// rollup time zone, Store::RollupTimeZone) and the bucket functions the
+// rollup SQL cuts hours and days with, in UTC until a zone is set.
+std::string V2() {
+  std::string sql =
+      "CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+      "INSERT INTO store_settings (key, value) VALUES ('rollup_time_zone', 'UTC');\n";
+  sql += BucketFunctionsSql("UTC");
+  return sql;
+}
+
+// Version 3: the id side tables remember each event's time, so the
+// maintenance forgets ids together with the raw partitions retention drops
+// (pg_maintenance.h); tally_id_horizons holds, per table, the time before
+// which ids are no longer kept. Existing ids take their time from the raw
+// row (NULL when it is gone already: such ids are kept forever). BRIN: ids
+// arrive roughly in time order, so the pruning finds its ranges for next to
+// no cost at ingest.
+std::string V3() {
+  std::string sql =
+      "CREATE TABLE tally_id_horizons (table_name TEXT PRIMARY KEY, horizon TIMESTAMPTZ NOT "
+      "NULL);\n";
+  for (const KindSpec& k : Kinds()) {
+    sql += fmt::format(
+        "ALTER TABLE {0}_ids ADD COLUMN time TIMESTAMPTZ;\n"
+        "UPDATE {0}_ids i SET time = r.time FROM {0} r WHERE r.event_id = i.event_id;\n"
+        "CREATE INDEX {0}_ids_time ON {0}_ids USING brin (time) WITH (autosummarize = on);\n",
+        k.table);
+  }
+  return sql;
+}
+
 std::string V1(const Features& f, int compress_after_days) {
   std::string sql;
   if (f.timescaledb) sql += "CREATE EXTENSION IF NOT EXISTS timescaledb;\n";
@@ -261,12 +293,28 @@ std::string V1(const Features& f, int compress_after_days) {
   return sql;
 }
 
-constexpr int kLatest = 1;
+constexpr int kLatest = 3;
 
 // Any key: one number every tally process agrees on.
 constexpr std::int64_t kMigrationLock = 0x7461'6c6c'796d'6967;  // "tallymig"
 
 }  // namespace
+
+std::string BucketFunctionsSql(std::string_view time_zone) {
+  constexpr std::string_view kHead = "CREATE OR REPLACE FUNCTION {}(us BIGINT) RETURNS BIGINT "
+                                     "LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT {} $$;\n";
+  if (time_zone == "UTC") {
+    return fmt::format(kHead, "tally_hour", "tally_floor(us, 3600000000)") +
+           fmt::format(kHead, "tally_day", "tally_floor(us, 86400000000)");
+  }
+  std::string quoted = "'";
+  for (char c : time_zone) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  quoted += "'";
+  return fmt::format(kHead, "tally_hour",
+                     fmt::format("tally_us(date_trunc('hour', tally_ts(us), {}))", quoted)) +
+         fmt::format(kHead, "tally_day",
+                     fmt::format("tally_us(date_trunc('day', tally_ts(us), {}))", quoted));
+}
 
 core::Result<Features> DetectFeatures(PGconn* conn) {
   auto res = TALLY_TRY(Run(conn,
@@ -325,6 +373,8 @@ core::Status MigrateSchema(PGconn* conn, int compress_after_days) {
     for (int version = applied + 1; version <= kLatest; ++version) {
       std::string sql;
       if (version == 1) sql = V1(f, compress_after_days);
+      if (version == 2) sql = V2();
+      if (version == 3) sql = V3();
       TALLY_RETURN_IF_ERROR(Exec(conn, sql, fmt::format("schema migration {}", version)));
       TALLY_RETURN_IF_ERROR(Exec(
           conn, fmt::format("INSERT INTO schema_migrations (version) VALUES ({})", version),
@@ -336,12 +386,6 @@ core::Status MigrateSchema(PGconn* conn, int compress_after_days) {
   if (status) status = Exec(conn, "COMMIT", context);
   if (!status) (void)Exec(conn, "ROLLBACK", context);
   return status;
-}
-
-core::Status RunMaintenance(PGconn* conn) {
-  Features f = TALLY_TRY(InstalledFeatures(conn));
-  if (!f.partman || f.timescaledb) return core::OkStatus();
-  return Exec(conn, "SELECT partman.run_maintenance(p_analyze := false)", "partition maintenance");
 }
 
 }  // namespace tally::store::pg

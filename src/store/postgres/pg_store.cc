@@ -43,6 +43,7 @@ PostgresStore::PostgresStore(std::string url, Options options)
     : url_(std::move(url)), options_(options) {}
 
 PostgresStore::~PostgresStore() {
+  maintenance_ = {};  // stop and join the maintenance thread first
   std::lock_guard lock(pool_mu_);
   idle_.clear();
 }
@@ -96,13 +97,17 @@ void PostgresStore::Release(std::unique_ptr<PooledConn> c) {
 
 Status PostgresStore::InTransaction(PGconn* conn, std::string_view context, bool write_lock,
                                     const std::function<Status()>& body) {
-  TALLY_RETURN_IF_ERROR(pg::Exec(conn, "BEGIN", fmt::format("{}: begin", context)));
-  Status status = core::OkStatus();
-  if (write_lock) {
-    status = pg::Exec(conn, fmt::format("SELECT pg_advisory_xact_lock({})", kWriteLock),
-                      fmt::format("{}: lock", context));
+  // BEGIN and the lock in one round trip.
+  Status status = pg::Exec(
+      conn, write_lock ? fmt::format("BEGIN; SELECT pg_advisory_xact_lock({})", kWriteLock) : "BEGIN",
+      fmt::format("{}: begin", context));
+  if (!status) {
+    if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+      (void)pg::Exec(conn, "ROLLBACK", context);
+    }
+    return status;
   }
-  if (status) status = body();
+  status = body();
   if (status) status = pg::Exec(conn, "COMMIT", fmt::format("{}: commit", context));
   if (!status && PQstatus(conn) == CONNECTION_OK) (void)pg::Exec(conn, "ROLLBACK", context);
   return status;
@@ -136,12 +141,27 @@ Status PostgresStore::Migrate() {
   }
   TALLY_RETURN_IF_ERROR(pg::MigrateSchema(lease.get(), options_.compress_after_days));
   TALLY_RETURN_IF_ERROR(pg::EnsureSqlReaderRole(lease.get()));
-  return pg::RunMaintenance(lease.get());
+  auto report = pg::RunMaintenance(lease.get(), kWriteLock);
+  if (!report) return std::unexpected(std::move(report).error());
+  return core::OkStatus();
 }
 
-Status PostgresStore::RunMaintenance() {
+Result<pg::MaintenanceReport> PostgresStore::RunMaintenance() {
   auto lease = TALLY_TRY(Acquire("maintenance"));
-  return pg::RunMaintenance(lease.get());
+  return pg::RunMaintenance(lease.get(), kWriteLock);
+}
+
+void PostgresStore::StartMaintenance(std::chrono::seconds every, MaintenanceCallback on_run) {
+  maintenance_ = std::jthread([this, every, on_run = std::move(on_run)](std::stop_token stop) {
+    std::unique_lock lock(maintenance_mu_);
+    // The open already ran it once: the first run is one period later.
+    while (!maintenance_cv_.wait_for(lock, stop, every, [&stop] { return stop.stop_requested(); })) {
+      lock.unlock();
+      auto report = RunMaintenance();
+      if (on_run) on_run(report);
+      lock.lock();
+    }
+  });
 }
 
 Result<std::int64_t> PostgresStore::CountEvents(model::EventKind kind) {

@@ -24,9 +24,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/postgres/pg_conn.h"
+#include "store/postgres/pg_maintenance.h"
 #include "store/store.h"
 
 namespace tally::store {
@@ -51,8 +53,14 @@ class PostgresStore final : public Store {
   static Result<std::unique_ptr<PostgresStore>> Open(const std::string& url, Options options);
   ~PostgresStore() override;
 
-  // Drops partitions past retention (pg_partman); see pg_schema.h.
-  Status RunMaintenance();
+  // Premakes partitions, drops those past retention and forgets their ids
+  // (pg_partman; pg_maintenance.h). Skipped while another node runs it.
+  Result<pg::MaintenanceReport> RunMaintenance();
+  // Runs RunMaintenance every `every` on a background thread until the store
+  // is destroyed (`tally serve`); on_run gets each run's outcome (for the
+  // log) on that thread.
+  using MaintenanceCallback = std::function<void(const Result<pg::MaintenanceReport>&)>;
+  void StartMaintenance(std::chrono::seconds every, MaintenanceCallback on_run);
 
   Status Migrate() override;
   Result<std::vector<AppendStats>> Append(std::span<const model::Batch* const> batches) override;
@@ -93,6 +101,8 @@ class PostgresStore final : public Store {
   Result<RollupSet> ReadRollups(core::Timestamp from, core::Timestamp to,
                                 unsigned kinds) override;
   Status RebuildRollups() override;
+  Result<std::string> RollupTimeZone() override;
+  Status SetRollupTimeZone(const std::string& time_zone) override;
   Result<std::vector<SubscriptionEventRow>> ListSubscriptionEvents(core::Timestamp to) override;
 
   Result<AlertFireOutcome> FireAlert(const AlertRecord& alert) override;
@@ -136,8 +146,12 @@ class PostgresStore final : public Store {
                        const std::function<Status()>& body);
   // The body of Append inside an open write transaction (also the parked
   // replay's path): stages, deduplicates, inserts and folds rollups.
+  // optimistic: claim ids as if none were stored; a stored one fails the
+  // call with conflict and sets *collided (the caller rolls back and redoes
+  // it carefully). Otherwise ids already stored are found and skipped.
   Status AppendInTransaction(PooledConn& c, std::span<const model::Batch* const> batches,
-                             std::vector<AppendStats>* stats);
+                             std::vector<AppendStats>* stats, bool optimistic = false,
+                             bool* collided = nullptr);
   Status EnsureStaging(PooledConn& c);
   Result<ReplayStats> ReplayLocked(PGconn* conn, PooledConn& c, const std::string* provider,
                                    const ParkedResolver& resolve, core::Timestamp now);
@@ -155,6 +169,11 @@ class PostgresStore final : public Store {
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<PooledConn>> idle_;  // guarded by pool_mu_
   int open_ = 0;                                   // idle + lent; guarded by pool_mu_
+
+  // Last: stopped (and joined) before the pool it borrows from goes away.
+  std::mutex maintenance_mu_;
+  std::condition_variable_any maintenance_cv_;
+  std::jthread maintenance_;
 };
 
 }  // namespace tally::store

@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "store/cumulative.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace tally::store {
@@ -91,6 +92,26 @@ int Bind(Statement& s, const model::OpsEvent& e) {
          s.BindText(10, e.event_id);
 }
 
+// The sum of a running total's stored rows (store/cumulative.h), in micro-USD
+// as amount_usd is stored; one range of the unique event_id index.
+Result<core::Money> StoredRunningTotal(sqlite3* db, const std::string& key) {
+  RunningTotalBounds bounds = BoundsOf(key);
+  auto stmt = TALLY_TRY(Statement::Prepare(
+      db,
+      "SELECT coalesce(sum(amount_usd), 0) FROM revenue_events WHERE event_id >= ?1 AND "
+      "event_id < ?3 AND (event_id = ?1 OR event_id >= ?2)",
+      "revenue_events: running total"));
+  stmt.BindText(1, bounds.key);
+  stmt.BindText(2, bounds.prefix);
+  stmt.BindText(3, bounds.end);
+  int rc = stmt.Step();
+  if (rc != SQLITE_ROW) {
+    return std::unexpected(sqlite::ErrorFromSqlite(
+        rc, db, fmt::format("revenue_events: running total of '{}'", key)));
+  }
+  return core::Money::FromMicros(stmt.ColumnInt(0));
+}
+
 }  // namespace
 
 Status SqliteStore::InsertEvent(sqlite3* db, const model::Event& event, bool* inserted) {
@@ -126,11 +147,16 @@ Result<std::vector<AppendStats>> SqliteStore::Append(std::span<const model::Batc
   return stats;
 }
 
-Status SqliteStore::AppendInTransaction(sqlite3* db, std::span<const model::Batch* const> batches,
+Status SqliteStore::AppendInTransaction(sqlite3* db, std::span<const model::Batch* const> given,
                                         std::vector<AppendStats>* stats_out) {
+  // Running totals become their increase, read in this transaction.
+  CumulativePlan plan = TALLY_TRY(PlanCumulative(
+      given, [db](const std::string& key) { return StoredRunningTotal(db, key); }));
+  std::span<const model::Batch* const> batches = plan.batches();
   std::vector<AppendStats>& stats = *stats_out;
   stats.resize(batches.size());
   rollups_.Clear();  // leftovers of a transaction that failed before its Flush
+  TALLY_RETURN_IF_ERROR(SyncRollupCalendar(db));
   for (size_t b = 0; b < batches.size(); ++b) {
     const model::Batch& batch = *batches[b];
     for (size_t i = 0; i < batch.events.size(); ++i) {
@@ -147,6 +173,7 @@ Status SqliteStore::AppendInTransaction(sqlite3* db, std::span<const model::Batc
       if (inserted) rollups_.Add(batch.events[i]);
     }
   }
+  FinishCumulative(plan, &stats);
   // Rollups commit with the raw rows they summarize (same transaction).
   return rollups_.Flush(db);
 }

@@ -9,15 +9,18 @@ namespace tally::store::sqlite {
 
 // Recomputes every rollup from raw; run on empty rollup tables. The same
 // definitions as the incremental writer (sqlite_rollup_writer.cc): day / hour
-// buckets by floor, a task's terminal event is its latest terminal event by
+// buckets by the same calendar, a task's terminal event is its latest terminal event by
 // (time, event_id), a gauge's last value likewise. Kept as a macro so the
 // migration (which must fill the new tables from existing raw rows) and the
 // rebuild share one text by literal concatenation.
-#define TALLY_ROLLUP_DAY(t) "((" t ") - (((" t ") % 86400000000) + 86400000000) % 86400000000)"
+// tally_hour / tally_day are the writer's bucket functions
+// (RollupWriter::RegisterBucketFunctions): local hours and days of the
+// store's rollup time zone.
+#define TALLY_ROLLUP_DAY(t) "tally_day(" t ")"
 #define TALLY_ROLLUP_POPULATE_SQL                                                                \
   "INSERT INTO agent_costs_hourly (bucket, agent_id, model, provider, call_count, "             \
   "total_input_tokens, total_output_tokens, total_cached_tokens, total_cost, sum_latency_ms, "   \
-  "error_count) SELECT time - ((time % 3600000000) + 3600000000) % 3600000000, agent_id, model, " \
+  "error_count) SELECT tally_hour(time), agent_id, model, "                                    \
   "provider, count(*), sum(input_tokens), sum(output_tokens), sum(cached_tokens), sum(cost_usd), " \
   "sum(latency_ms), sum(status <> 'success') FROM llm_calls GROUP BY 1, 2, 3, 4;\n"              \
   "INSERT INTO revenue_daily_customers (bucket, product_id, event_type, customer_id) "           \
@@ -148,6 +151,36 @@ CREATE TRIGGER task_costs_product_daily_remove AFTER DELETE ON task_costs_daily 
   DELETE FROM task_costs_product_daily WHERE bucket = OLD.bucket AND product_id = OLD.product_id
     AND status = OLD.status AND task_count = 0;
 END;
+)sql";
+
+// store_settings holds what belongs to the data rather than to one node's
+// config: the rollup time zone (Store::RollupTimeZone). factory_costs_daily
+// reads agent_costs_daily instead of folding UTC hours itself, so its days are
+// the rollups' business days.
+inline constexpr std::string_view kStoreSettingsMigration = R"sql(
+CREATE TABLE store_settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO store_settings (key, value) VALUES ('rollup_time_zone', 'UTC');
+DROP VIEW factory_costs_daily;
+CREATE VIEW factory_costs_daily AS
+SELECT day, sum(llm_cost) AS llm_cost, sum(tool_cost) AS tool_cost,
+       sum(infra_cost) AS infra_cost,
+       sum(llm_cost) + sum(tool_cost) + sum(infra_cost) AS total_cost,
+       sum(product_cost) AS product_cost,
+       sum(llm_cost) + sum(tool_cost) + sum(infra_cost) - sum(product_cost) AS shared_cost
+FROM (
+  SELECT bucket AS day, total_cost AS llm_cost, 0 AS tool_cost, 0 AS infra_cost, 0 AS product_cost
+  FROM agent_costs_daily
+  UNION ALL
+  SELECT bucket, 0, tool_cost, 0, CASE WHEN product_id <> '' THEN total_cost ELSE 0 END
+  FROM task_costs_daily
+  UNION ALL
+  SELECT bucket, 0, 0, total_cost, CASE WHEN product_id <> '' THEN total_cost ELSE 0 END
+  FROM infra_costs_daily
+)
+GROUP BY day;
 )sql";
 
 // ops_events (deploys, uptime checks, incidents, GitHub activity; see

@@ -168,8 +168,8 @@ TaskDaySums Contribution(const Terminal& t, int64_t call_cost) {
   return s;
 }
 
-TaskDayKey DayKeyOf(const Terminal& t) {
-  return TaskDayKey{FloorMicros(t.time, kDayMicros), t.product, t.agent, t.type, t.status};
+TaskDayKey DayKeyOf(const core::BusinessCalendar& calendar, const Terminal& t) {
+  return TaskDayKey{calendar.DayBucket(t.time), t.product, t.agent, t.type, t.status};
 }
 
 Terminal FromEvent(const model::TaskEvent& e) {
@@ -300,6 +300,7 @@ constexpr string_view kTaskDayDelete =
 }  // namespace
 
 struct RollupWriter::State {
+  core::BusinessCalendar calendar = core::BusinessCalendar::Utc();
   std::unordered_map<AgentKey, AgentSums, AgentKeyHash> agents;
   std::unordered_map<RevenueKey, RevenueSums, RevenueKeyHash> revenue;
   std::unordered_set<CustomerKey, CustomerKeyHash> customers;
@@ -327,6 +328,39 @@ void RollupWriter::Clear() {
   s.tasks.clear();
 }
 
+void RollupWriter::SetCalendar(core::BusinessCalendar calendar) { state_->calendar = std::move(calendar); }
+
+const core::BusinessCalendar& RollupWriter::calendar() const { return state_->calendar; }
+
+namespace {
+
+// tally_hour(us) / tally_day(us): the writer's bucket functions, so the SQL
+// of a rebuild or migration cuts buckets exactly as Add does.
+template <std::int64_t (core::BusinessCalendar::*Bucket)(std::int64_t) const>
+void BucketFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
+  const auto* state = static_cast<const RollupWriter*>(sqlite3_user_data(ctx));
+  sqlite3_result_int64(ctx, (state->calendar().*Bucket)(sqlite3_value_int64(argv[0])));
+}
+
+}  // namespace
+
+core::Status RollupWriter::RegisterBucketFunctions(sqlite3* db) const {
+  // Not SQLITE_DETERMINISTIC: the zone may change between statements.
+  const int flags = SQLITE_UTF8 | SQLITE_DIRECTONLY;
+  void* self = const_cast<RollupWriter*>(this);
+  int rc = sqlite3_create_function_v2(db, "tally_hour", 1, flags, self,
+                                      &BucketFunction<&core::BusinessCalendar::HourBucket>, nullptr,
+                                      nullptr, nullptr);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_create_function_v2(db, "tally_day", 1, flags, self,
+                                    &BucketFunction<&core::BusinessCalendar::DayBucket>, nullptr,
+                                    nullptr, nullptr);
+  }
+  if (rc != SQLITE_OK) return std::unexpected(ErrorFromSqlite(rc, db, "register bucket functions"));
+  return core::OkStatus();
+}
+
 void RollupWriter::ReleaseStatements() {
   Clear();
   State& s = *state_;
@@ -341,7 +375,7 @@ void RollupWriter::ReleaseStatements() {
 void RollupWriter::Add(const model::Event& event) {
   State& s = *state_;
   if (const auto* c = std::get_if<model::LlmCall>(&event)) {
-    AgentSums& a = s.agents[AgentKey{FloorMicros(core::ToMicros(c->time), kHourMicros), c->agent_id,
+    AgentSums& a = s.agents[AgentKey{s.calendar.HourBucket(core::ToMicros(c->time)), c->agent_id,
                                      c->model, c->provider}];
     ++a.calls;
     a.input += c->input_tokens;
@@ -356,7 +390,7 @@ void RollupWriter::Add(const model::Event& event) {
       ++t.call_count;
     }
   } else if (const auto* r = std::get_if<model::RevenueEvent>(&event)) {
-    RevenueKey key{FloorMicros(core::ToMicros(r->time), kDayMicros), r->product_id,
+    RevenueKey key{s.calendar.DayBucket(core::ToMicros(r->time)), r->product_id,
                    model::ToString(r->event_type)};
     RevenueSums& sums = s.revenue[key];
     const int64_t amount = r->amount_usd ? r->amount_usd->micros() : 0;
@@ -373,13 +407,13 @@ void RollupWriter::Add(const model::Event& event) {
     }
   } else if (const auto* i = std::get_if<model::InfraCost>(&event)) {
     InfraSums& sums = s.infra[InfraKey{
-        FloorMicros(core::ToMicros(i->time), kDayMicros),
+        s.calendar.DayBucket(core::ToMicros(i->time)),
         // "" not string_view(): a null data pointer would bind NULL.
         i->product_id ? string_view(*i->product_id) : string_view(""), i->cost_type}];
     sums.amount += i->amount_usd.micros();
     ++sums.count;
   } else if (const auto* g = std::get_if<model::GrowthEvent>(&event)) {
-    GrowthSums& sums = s.growth[GrowthKey{FloorMicros(core::ToMicros(g->time), kDayMicros),
+    GrowthSums& sums = s.growth[GrowthKey{s.calendar.DayBucket(core::ToMicros(g->time)),
                                           g->product_id, g->channel, g->metric}];
     const int64_t time = core::ToMicros(g->time);
     if (sums.count == 0 || Later(time, g->event_id, sums.last_time, sums.last_event_id)) {
@@ -390,7 +424,7 @@ void RollupWriter::Add(const model::Event& event) {
     sums.sum += g->value_centi;
     ++sums.count;
   } else if (const auto* o = std::get_if<model::OpsEvent>(&event)) {
-    OpsSums& sums = s.ops[OpsKey{FloorMicros(core::ToMicros(o->time), kDayMicros),
+    OpsSums& sums = s.ops[OpsKey{s.calendar.DayBucket(core::ToMicros(o->time)),
                                  o->product_id ? string_view(*o->product_id) : string_view(""),
                                  o->kind}];
     ++sums.count;
@@ -450,7 +484,7 @@ core::Status RollupWriter::Flush(sqlite3* db) {
     std::unordered_map<AgentKey, AgentSums, AgentKeyHash> days;
     for (const auto& [k, v] : s.agents) {
       AgentSums& d =
-          days[AgentKey{FloorMicros(k.bucket, kDayMicros), k.agent, k.model, k.provider}];
+          days[AgentKey{s.calendar.DayBucket(k.bucket), k.agent, k.model, k.provider}];
       d.calls += v.calls;
       d.input += v.input;
       d.output += v.output;
@@ -589,8 +623,8 @@ core::Status RollupWriter::Flush(sqlite3* db) {
                st.BindOptInt(11, t.quality);
       TALLY_RETURN_IF_ERROR(Run(db, st, rc, "task_rollup: set terminal"));
     }
-    if (stored) days[DayKeyOf(*stored)].Add(Contribution(*stored, calls_before), -1);
-    if (after != nullptr) days[DayKeyOf(*after)].Add(Contribution(*after, calls_after), +1);
+    if (stored) days[DayKeyOf(s.calendar, *stored)].Add(Contribution(*stored, calls_before), -1);
+    if (after != nullptr) days[DayKeyOf(s.calendar, *after)].Add(Contribution(*after, calls_after), +1);
   }
 
   TALLY_RETURN_IF_ERROR(

@@ -18,22 +18,14 @@
 
 #include <sqlite3.h>
 
-#include <cstdint>
 #include <memory>
 #include <string_view>
 
+#include "core/business_calendar.h"
 #include "core/result.h"
 #include "model/event.h"
 
 namespace tally::store::sqlite {
-
-// UTC bucket starts, in microseconds since the epoch (floor, also for times
-// before 1970). The SQL of the rebuild uses the same arithmetic.
-inline constexpr std::int64_t kHourMicros = 3'600'000'000;
-inline constexpr std::int64_t kDayMicros = 86'400'000'000;
-inline std::int64_t FloorMicros(std::int64_t t, std::int64_t width) {
-  return t - (((t % width) + width) % width);
-}
 
 class RollupWriter {
  public:
@@ -41,6 +33,15 @@ class RollupWriter {
   ~RollupWriter();
   RollupWriter(const RollupWriter&) = delete;
   RollupWriter& operator=(const RollupWriter&) = delete;
+
+  // The business calendar whose local hours and days cut the buckets (UTC
+  // until set). Set it between transactions, or inside one before any Add.
+  void SetCalendar(core::BusinessCalendar calendar);
+  const core::BusinessCalendar& calendar() const;
+  // Registers tally_hour(micros) and tally_day(micros) on db, cutting as this
+  // writer's calendar does, for the rebuild and migration SQL. The writer must
+  // outlive the connection's use of them.
+  core::Status RegisterBucketFunctions(sqlite3* db) const;
 
   // Folds one newly inserted event into the pending sums.
   void Add(const model::Event& event);

@@ -184,8 +184,58 @@ Status SqliteStore::RebuildRollups() {
   std::lock_guard lock(write_mu_);
   sqlite3* db = TALLY_TRY(Writer("rollups rebuild"));
   const std::string sql(sqlite::kRebuildRollupsSql);
-  return InWriteTransaction(db, "rollups rebuild",
-                            [&] { return sqlite::Exec(db, sql.c_str(), "rollups rebuild"); });
+  return InWriteTransaction(db, "rollups rebuild", [&]() -> Status {
+    TALLY_RETURN_IF_ERROR(SyncRollupCalendar(db));
+    return sqlite::Exec(db, sql.c_str(), "rollups rebuild");
+  });
+}
+
+namespace {
+
+constexpr std::string_view kZoneSql =
+    "SELECT value FROM store_settings WHERE key = 'rollup_time_zone'";
+
+Result<std::string> ReadZone(sqlite3* db) {
+  auto stmt = TALLY_TRY(Statement::Prepare(db, kZoneSql, "store_settings: read"));
+  int rc = stmt.Step();
+  if (rc == SQLITE_ROW) return stmt.ColumnText(0);
+  if (rc == SQLITE_DONE) return std::string("UTC");
+  return std::unexpected(sqlite::ErrorFromSqlite(rc, db, "store_settings: read"));
+}
+
+}  // namespace
+
+Status SqliteStore::SyncRollupCalendar(sqlite3* db) {
+  std::string zone = TALLY_TRY(ReadZone(db));
+  if (zone == rollups_.calendar().time_zone()) return core::OkStatus();
+  rollups_.SetCalendar(TALLY_TRY(core::BusinessCalendar::Create(zone)));
+  return core::OkStatus();
+}
+
+Result<std::string> SqliteStore::RollupTimeZone() {
+  auto reader = TALLY_TRY(AcquireReader());
+  return ReadZone(reader.get());
+}
+
+Status SqliteStore::SetRollupTimeZone(const std::string& time_zone) {
+  core::BusinessCalendar calendar = TALLY_TRY(core::BusinessCalendar::Create(time_zone));
+  std::lock_guard lock(write_mu_);
+  sqlite3* db = TALLY_TRY(Writer("set rollup time zone"));
+  const std::string rebuild(sqlite::kRebuildRollupsSql);
+  Status status = InWriteTransaction(db, "set rollup time zone", [&]() -> Status {
+    if (TALLY_TRY(ReadZone(db)) == calendar.time_zone()) return core::OkStatus();
+    auto put = TALLY_TRY(Statement::Prepare(
+        db, "INSERT INTO store_settings (key, value) VALUES ('rollup_time_zone', ?1) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        "store_settings: write"));
+    put.BindText(1, calendar.time_zone());
+    TALLY_RETURN_IF_ERROR(sqlite::StepDone(put, db, "store_settings: write"));
+    rollups_.SetCalendar(calendar);
+    return sqlite::Exec(db, rebuild.c_str(), "rollups rebuild");
+  });
+  // A failed change leaves the stored zone; follow it again.
+  if (!status) (void)InWriteTransaction(db, "rollup time zone", [&] { return SyncRollupCalendar(db); });
+  return status;
 }
 
 Result<std::vector<SubscriptionEventRow>> SqliteStore::ListSubscriptionEvents(core::Timestamp to) {

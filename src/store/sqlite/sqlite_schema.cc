@@ -231,14 +231,15 @@ CREATE INDEX alerts_rule_subject ON alerts (rule, subject, id);
 )sql";
 
 // Index i holds version i + 1. Append new migrations at the end only.
-constexpr std::array<std::string_view, 10> kMigrations = {kV1SeedTables, kV2ApiKeys, kV3LeanLlmIndexes,
+constexpr std::array<std::string_view, 11> kMigrations = {kV1SeedTables, kV2ApiKeys, kV3LeanLlmIndexes,
                                                          kV4KillSwitches,
                                                          kWebhookParking,
                                                          kRollupsMigration,
                                                          kAgentCostsDailyMigration,
                                                          kOpsEventsMigration,
                                                          kAlertsMigration,
-                                                         kTaskProductDailyMigration};
+                                                         kTaskProductDailyMigration,
+                                                         kStoreSettingsMigration};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

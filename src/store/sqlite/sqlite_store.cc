@@ -54,6 +54,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& data_d
                                fmt::format("configure '{}'", path)));
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, options, std::move(writer)));
+  // Before Migrate: migrations that fill new rollups call the bucket
+  // functions. Until store_settings exists the zone is UTC, as it was then.
+  if (store->writer_) TALLY_RETURN_IF_ERROR(store->rollups_.RegisterBucketFunctions(store->writer_.get()));
   if (options.read_only) {
     // Fail at open, not at the first query, when the file is not a tally
     // database this binary can read.

@@ -115,6 +115,8 @@ class SqliteStore final : public Store {
   Result<RollupSet> ReadRollups(core::Timestamp from, core::Timestamp to,
                                 unsigned kinds) override;
   Status RebuildRollups() override;
+  Result<std::string> RollupTimeZone() override;
+  Status SetRollupTimeZone(const std::string& time_zone) override;
   Result<std::vector<SubscriptionEventRow>> ListSubscriptionEvents(core::Timestamp to) override;
 
   // Alerts (sqlite_alerts.cc).
@@ -163,6 +165,10 @@ class SqliteStore final : public Store {
   // Caller holds write_mu_.
   Status AppendInTransaction(sqlite3* db, std::span<const model::Batch* const> batches,
                              std::vector<AppendStats>* stats);
+  // Points the rollup writer at the zone store_settings names, when another
+  // connection or process changed it. Inside the write transaction, before
+  // any Add or bucket SQL. Caller holds write_mu_.
+  Status SyncRollupCalendar(sqlite3* db);
   // Replays parked events (all providers, or one) on the open write
   // transaction. Caller holds write_mu_.
   Result<ReplayStats> ReplayLocked(sqlite3* db, const std::string* provider,

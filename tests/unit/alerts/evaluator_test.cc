@@ -59,7 +59,7 @@ class EvaluatorTest : public ::testing::Test {
   EvaluatorTest()
       : clock_(*core::ParseRfc3339("2026-03-10T14:32:00Z")),
         store_(std::move(*store::SqliteStore::Open(dir_.str()))),
-        live_(clock_, *live::BusinessCalendar::Create("UTC")),
+        live_(clock_, *core::BusinessCalendar::Create("UTC")),
         prices_(model::PriceTable::Defaults()),
         budget_(live_, *store_, prices_, clock_, live::BudgetOptions{}) {
     EXPECT_TRUE(budget_.Init());

@@ -29,7 +29,7 @@ class BudgetEnforcerTest : public ::testing::Test {
     Restart();
   }
   void Restart() {
-    live_ = std::make_unique<MemoryAccumulators>(clock_, BusinessCalendar::Utc());
+    live_ = std::make_unique<MemoryAccumulators>(clock_, core::BusinessCalendar::Utc());
     ASSERT_TRUE(live_->Rebuild(*store_));
     enforcer_ = std::make_unique<BudgetEnforcer>(*live_, *store_, prices_, clock_, options_);
     ASSERT_TRUE(enforcer_->Init());

@@ -35,7 +35,7 @@ class FailoverTest : public ::testing::TestWithParam<RedisDownPolicy> {
     return [this]() -> core::Result<std::unique_ptr<Accumulators>> {
       redis::RedisOptions o;
       o.url = server_.url();
-      auto made = redis::RedisAccumulators::Create(clock_, BusinessCalendar::Utc(), o);
+      auto made = redis::RedisAccumulators::Create(clock_, core::BusinessCalendar::Utc(), o);
       if (!made) return std::unexpected(made.error());
       return std::unique_ptr<Accumulators>(std::move(*made));
     };
@@ -45,7 +45,7 @@ class FailoverTest : public ::testing::TestWithParam<RedisDownPolicy> {
     o.policy = GetParam();
     o.backoff_initial = 500ms;
     o.backoff_max = 4s;
-    return std::make_unique<FailoverAccumulators>(Connector(), *store_, clock_, BusinessCalendar::Utc(), o);
+    return std::make_unique<FailoverAccumulators>(Connector(), *store_, clock_, core::BusinessCalendar::Utc(), o);
   }
   // Commits the event to the store, then applies it (as the pipeline does).
   void Commit(Accumulators& live, model::Event e) {
@@ -136,7 +136,7 @@ TEST_P(FailoverTest, RedisKilledMidRunFollowsThePolicyThenReconcilesExactly) {
   {
     redis::RedisOptions o;
     o.url = server_.url();
-    auto other = redis::RedisAccumulators::Create(clock_, BusinessCalendar::Utc(), o);
+    auto other = redis::RedisAccumulators::Create(clock_, core::BusinessCalendar::Utc(), o);
     ASSERT_TRUE(other) << other.error().ToString();
     ASSERT_TRUE((*other)->Rebuild(*store_));
     Commit(**other, Spend("e4", "kev", clock_.Now(), 50'000));
@@ -162,7 +162,7 @@ TEST_P(FailoverTest, RedisKilledMidRunFollowsThePolicyThenReconcilesExactly) {
 }
 
 TEST_P(FailoverTest, RedisDownAtStartStartsDegradedAndComesUpLater) {
-  MemoryAccumulators elsewhere(clock_, BusinessCalendar::Utc());  // committed by an earlier run
+  MemoryAccumulators elsewhere(clock_, core::BusinessCalendar::Utc());  // committed by an earlier run
   Commit(elsewhere, Spend("e1", "kev", clock_.Now(), 700'000));
   server_.Stop();
   auto live = Make();

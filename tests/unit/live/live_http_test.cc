@@ -29,7 +29,7 @@ class LiveHttpTest : public ::testing::Test {
     auto opened = store::SqliteStore::Open(dir_.str());
     ASSERT_TRUE(opened) << opened.error().ToString();
     store_ = std::move(*opened);
-    live_ = std::make_unique<live::MemoryAccumulators>(clock_, live::BusinessCalendar::Utc());
+    live_ = std::make_unique<live::MemoryAccumulators>(clock_, core::BusinessCalendar::Utc());
     enforcer_ = std::make_unique<live::BudgetEnforcer>(*live_, *store_, prices_, clock_, live::BudgetOptions{});
     ASSERT_TRUE(enforcer_->Init());
     ingest::PipelineObserver observer;

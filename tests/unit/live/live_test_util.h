@@ -12,7 +12,7 @@
 
 #include "core/clock.h"
 #include "live/accumulators.h"
-#include "live/business_calendar.h"
+#include "core/business_calendar.h"
 #include "live/memory/memory_accumulators.h"
 #include "live/redis/redis_accumulators.h"
 #include "model/event.h"
@@ -50,12 +50,12 @@ inline model::Event Revenue(const std::string& id, const std::string& product, c
 // One backend under test: a name for the test output and a factory.
 struct Backend {
   std::string name;
-  std::function<std::unique_ptr<Accumulators>(const core::Clock&, BusinessCalendar)> make;
+  std::function<std::unique_ptr<Accumulators>(const core::Clock&, core::BusinessCalendar)> make;
 };
 
 // A RedisAccumulators on the test binary's shared redis-server, under a
 // prefix of its own (so tests never see each other's keys).
-inline std::unique_ptr<Accumulators> MakeRedis(const core::Clock& clock, BusinessCalendar cal,
+inline std::unique_ptr<Accumulators> MakeRedis(const core::Clock& clock, core::BusinessCalendar cal,
                                                std::string prefix = "") {
   static std::atomic<int> next{0};
   redis::RedisOptions options;
@@ -71,10 +71,10 @@ inline std::unique_ptr<Accumulators> MakeRedis(const core::Clock& clock, Busines
 
 inline std::vector<Backend> AllBackends() {
   return {Backend{"memory",
-                  [](const core::Clock& clock, BusinessCalendar cal) {
+                  [](const core::Clock& clock, core::BusinessCalendar cal) {
                     return std::unique_ptr<Accumulators>(new MemoryAccumulators(clock, std::move(cal)));
                   }},
-          Backend{"redis", [](const core::Clock& clock, BusinessCalendar cal) {
+          Backend{"redis", [](const core::Clock& clock, core::BusinessCalendar cal) {
                     return MakeRedis(clock, std::move(cal));
                   }}};
 }

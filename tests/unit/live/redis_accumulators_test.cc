@@ -38,7 +38,7 @@ class RedisAccumulatorsTest : public ::testing::Test {
     redis::RedisOptions options;
     options.url = server_.url();
     options.prefix = std::move(prefix);
-    auto made = redis::RedisAccumulators::Create(clock_, BusinessCalendar::Utc(), options);
+    auto made = redis::RedisAccumulators::Create(clock_, core::BusinessCalendar::Utc(), options);
     EXPECT_TRUE(made) << made.error().ToString();
     return made ? std::move(*made) : nullptr;
   }
@@ -202,7 +202,7 @@ TEST_F(RedisAccumulatorsTest, AnUnreachableServerIsUnavailableNamingTheCommand) 
 
   redis::RedisOptions options;
   options.url = server_.url();
-  auto made = redis::RedisAccumulators::Create(clock_, BusinessCalendar::Utc(), options);
+  auto made = redis::RedisAccumulators::Create(clock_, core::BusinessCalendar::Utc(), options);
   ASSERT_FALSE(made);
   EXPECT_EQ(made.error().code(), core::ErrorCode::kUnavailable);
   EXPECT_NE(made.error().message().find("CONNECT"), std::string::npos) << made.error().ToString();

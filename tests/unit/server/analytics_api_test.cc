@@ -151,6 +151,43 @@ TEST_F(AnalyticsApiTest, KpisRoiStatsAndOverviewAnswer) {
   EXPECT_EQ(overview["active_agents"].as_object()["active"].as_int64(), 1);
 }
 
+// Los Angeles is UTC-8 on Mar 1 (DST starts Mar 8): its Mar 1 runs from
+// 08:00Z Mar 1 to 08:00Z Mar 2. The hosting costs at 00:00Z Mar 1 fall on
+// Feb 28 there; the call, task and sale on Mar 1.
+TEST_F(AnalyticsApiTest, BusinessTimeZoneDecidesWhichDayAnEventBelongsTo) {
+  ASSERT_TRUE(store_->SetRollupTimeZone("America/Los_Angeles"));
+  auto mar1 = GetJson("/v1/pnl?from=2026-03-01&to=2026-03-02&granularity=total");
+  EXPECT_EQ(mar1["period"].as_object()["from"].as_string(), "2026-03-01T08:00:00Z");
+  EXPECT_EQ(mar1["period"].as_object()["time_zone"].as_string(), "America/Los_Angeles");
+  // LLM 3 + tool 1; no infra on this local day.
+  EXPECT_EQ(mar1["totals"].as_object()["total_cost"].as_string(), "4.00");
+  EXPECT_EQ(mar1["totals"].as_object()["shared_cost"].as_string(), "0.00");
+  EXPECT_EQ(mar1["products"].as_array().at(0).as_object()["net_profit"].as_string(), "96.00");
+
+  auto feb28 = GetJson("/v1/pnl?from=2026-02-28&to=2026-03-01&granularity=total");
+  EXPECT_EQ(feb28["totals"].as_object()["total_cost"].as_string(), "15.00");
+  EXPECT_EQ(feb28["totals"].as_object()["shared_cost"].as_string(), "10.00");
+  EXPECT_EQ(feb28["products"].as_array().at(0).as_object()["net_profit"].as_string(), "-5.00");
+
+  // Weeks start on local Monday: Feb 28 and Mar 1 (a Sunday) share the week
+  // of Monday Feb 23.
+  auto weeks = GetJson("/v1/pnl?from=2026-02-23&to=2026-03-09&granularity=week");
+  ASSERT_EQ(weeks["series"].as_array().size(), 1u);
+  EXPECT_EQ(weeks["series"].as_array().at(0).as_object()["bucket"].as_string(),
+            "2026-02-23T08:00:00Z");
+
+  // The clock is 20:00Z Mar 1 = noon in Los Angeles: today is local Mar 1.
+  auto overview = GetJson("/v1/overview");
+  EXPECT_EQ(overview["today"].as_object()["cost"].as_string(), "4.00");
+  EXPECT_EQ(overview["mtd"].as_object()["revenue"].as_string(), "100.00");
+  EXPECT_EQ(overview["time_zone"].as_string(), "America/Los_Angeles");
+
+  GetJson("/v1/kpis?tz=America/Los_Angeles&from=2026-03-01&to=2026-03-02", 200);
+  auto other = GetJson("/v1/kpis?tz=Europe/Paris", 400);
+  EXPECT_NE(json::serialize(other).find("America/Los_Angeles"), std::string::npos);
+  GetJson("/v1/pnl?from=2026-02-30&to=2026-03-02", 400);
+}
+
 TEST_F(AnalyticsApiTest, BadParametersAreNamedAndUnknownIdsAre404) {
   auto bad = GetJson("/v1/pnl?granularity=hourly", 400);
   EXPECT_NE(json::serialize(bad).find("hourly"), std::string::npos);

@@ -4,6 +4,8 @@
 // replay, redelivery counted once, ops_daily filled.
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
@@ -168,12 +170,57 @@ TEST(GitHubConvert, UnmappedRepositoryIsNamedAndLowercaseMappingMatches) {
   EXPECT_EQ(mapped->kind, Conversion::Kind::kEvents);
 }
 
-TEST(GitHubPayload, FormEncodedBodyIsRefusedWithTheFix) {
+// application/x-www-form-urlencoded as GitHub (Ruby's URI.encode_www_form)
+// sends it: unreserved bytes as they are, space as '+', the rest %XX.
+std::string FormEncode(std::string_view s) {
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '*' || ch == '-' || ch == '.' || ch == '_') {
+      out.push_back(static_cast<char>(ch));
+    } else if (ch == ' ') {
+      out.push_back('+');
+    } else {
+      out += fmt::format("%{:02X}", ch);
+    }
+  }
+  return out;
+}
+
+TEST(GitHubPayload, FormEncodedBodyGivesTheSameEnvelopeAsJson) {
   GitHubSource source({kSecret});
-  std::map<std::string, std::string> headers{{"x-github-event", "push"}};
-  auto p = source.Payload(SourceRequest{&headers, "payload=%7B%7D", {}});
-  ASSERT_FALSE(p);
-  EXPECT_NE(p.error().message().find("application/json"), std::string::npos);
+  for (const char* file : {"push.branch-1-commit.octokit-webhooks-examples.json",
+                           "deployment_status.created.success.octokit-webhooks-examples.json"}) {
+    std::string json_body = Payload(file);
+    std::string form_body = "payload=" + FormEncode(json_body);
+    for (const char* type : {"application/x-www-form-urlencoded",
+                             "Application/X-WWW-Form-Urlencoded; charset=utf-8"}) {
+      std::map<std::string, std::string> headers{{"x-github-event", "push"},
+                                                 {"x-github-delivery", "d-9"},
+                                                 {"content-type", type}};
+      auto p = source.Payload(SourceRequest{&headers, form_body, {}});
+      ASSERT_TRUE(p) << file << " " << type << ": " << p.error().ToString();
+      EXPECT_EQ(json::parse(*p), json::parse(Envelope("push", json_body, "d-9"))) << file;
+    }
+  }
+}
+
+TEST(GitHubPayload, FormWithoutPayloadOrWithBadJsonIsRefusedNamingTheField) {
+  GitHubSource source({kSecret});
+  std::map<std::string, std::string> form{{"x-github-event", "push"},
+                                          {"content-type", "application/x-www-form-urlencoded"}};
+  auto missing = source.Payload(SourceRequest{&form, "zen=hello", {}});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("'payload'"), std::string::npos) << missing.error().message();
+  auto bad = source.Payload(SourceRequest{&form, "payload=%7Bnot+json", {}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("in its 'payload' field"), std::string::npos) << bad.error().message();
+  // A form body sent as JSON is not JSON: the message names both content types.
+  std::map<std::string, std::string> as_json{{"x-github-event", "push"},
+                                             {"content-type", "application/json"}};
+  auto mislabelled = source.Payload(SourceRequest{&as_json, "payload=%7B%7D", {}});
+  ASSERT_FALSE(mislabelled);
+  EXPECT_NE(mislabelled.error().message().find("application/x-www-form-urlencoded"), std::string::npos)
+      << mislabelled.error().message();
 }
 
 class GitHubWebhookServerTest : public ::testing::Test {
@@ -208,6 +255,19 @@ class GitHubWebhookServerTest : public ::testing::Test {
                        {{"X-GitHub-Event", event},
                         {"X-GitHub-Delivery", delivery},
                         {"X-Hub-Signature-256", "sha256=" + core::HmacSha256Hex(secret, body)}});
+    EXPECT_TRUE(r);
+    return r ? *r : testing::ClientResponse{};
+  }
+  // A form-encoded delivery signed over `signed_body` (the raw form body
+  // unless a test says otherwise).
+  testing::ClientResponse DeliverForm(const std::string& event, const std::string& form_body,
+                                      const std::string& delivery, const std::string& signed_body = "") {
+    testing::HttpClient c("127.0.0.1", server_->port());
+    const std::string& sig_over = signed_body.empty() ? form_body : signed_body;
+    auto r = c.Request("POST", "/webhooks/github", form_body, "application/x-www-form-urlencoded",
+                       {{"X-GitHub-Event", event},
+                        {"X-GitHub-Delivery", delivery},
+                        {"X-Hub-Signature-256", "sha256=" + core::HmacSha256Hex(kSecret, sig_over)}});
     EXPECT_TRUE(r);
     return r ? *r : testing::ClientResponse{};
   }
@@ -282,6 +342,50 @@ TEST_F(GitHubWebhookServerTest, SignatureParkingMappingReplayAndRedelivery) {
     }
   }
   EXPECT_EQ(deploys, 1);
+}
+
+TEST_F(GitHubWebhookServerTest, FormEncodedDeliveriesAreVerifiedOverTheRawBodyAndStored) {
+  testing::HttpClient admin("127.0.0.1", server_->port());
+  admin.SetBearer(admin_);
+  auto map = admin.Request(
+      "POST", "/v1/mappings",
+      fmt::format(R"({{"provider":"github","external_id":"*","product_id":"{}"}})", kProduct));
+  ASSERT_TRUE(map);
+  ASSERT_EQ(map->status, 201) << map->body;
+
+  const std::string deploy = Payload("deployment_status.created.success.octokit-webhooks-examples.json");
+  const std::string push = Payload("push.branch-1-commit.octokit-webhooks-examples.json");
+  const std::string deploy_form = "payload=" + FormEncode(deploy);
+  const std::string push_form = "payload=" + FormEncode(push);
+
+  // Tampered after signing (success -> failure inside the encoded JSON): 400.
+  std::string tampered = deploy_form;
+  tampered.replace(tampered.find("success"), 7, "failure");
+  EXPECT_EQ(DeliverForm("deployment_status", tampered, "f-1", deploy_form).status, 400);
+  // A signature over the decoded JSON is not GitHub's: it signs the raw body.
+  EXPECT_EQ(DeliverForm("deployment_status", deploy_form, "f-1", deploy).status, 400);
+  EXPECT_EQ(Ops(), 0);
+  EXPECT_TRUE(store_->ListParked(true)->empty());
+
+  // Signed correctly: stored, three deliveries count once.
+  for (int i = 0; i < 3; ++i) {
+    auto r = DeliverForm("deployment_status", deploy_form, "f-1");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json::parse(r.body).at("accepted").as_int64(), i == 0 ? 1 : 0);
+  }
+  auto r = DeliverForm("push", push_form, "f-2");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Ops(), 2);
+  // The same events sent as JSON by another hook are the same events.
+  EXPECT_EQ(Deliver("deployment_status", deploy, "j-1").status, 200);
+  EXPECT_EQ(Deliver("push", push, "j-2").status, 200);
+  EXPECT_EQ(Ops(), 2);
+  auto stored = store_->Query("SELECT kind, status FROM ops_events ORDER BY kind");
+  ASSERT_TRUE(stored) << stored.error().ToString();
+  ASSERT_EQ(stored->rows.size(), 2u);
+  EXPECT_EQ(stored->rows[0][0], store::SqlValue(std::string("deploy")));
+  EXPECT_EQ(stored->rows[0][1], store::SqlValue(std::string("success")));
+  EXPECT_EQ(stored->rows[1][0], store::SqlValue(std::string("push")));
 }
 
 }  // namespace

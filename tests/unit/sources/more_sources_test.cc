@@ -150,8 +150,13 @@ TEST_F(LemonSqueezyConvert, OrderRefundedIsNegative) {
   ASSERT_TRUE(c) << c.error().ToString();
   ASSERT_EQ(c->kind, Conversion::Kind::kEvents) << c->reason;
   EXPECT_EQ(Rev(*c).event_type, model::RevenueEventType::kRefund);
-  EXPECT_EQ(Rev(*c).event_id, "lemonsqueezy:refund:order:1");
+  // No refunded_amount: the whole total is refunded (a running total of 1199).
+  EXPECT_EQ(Rev(*c).event_id, "lemonsqueezy:refund:order:1:1199");
   EXPECT_EQ(Rev(*c).amount_usd->micros(), -11'990'000);
+  ASSERT_TRUE(Rev(*c).cumulative);
+  EXPECT_EQ(Rev(*c).cumulative->key, "lemonsqueezy:refund:order:1");
+  EXPECT_EQ(Rev(*c).cumulative->total.micros(), -11'990'000);
+  EXPECT_EQ(c->provider_event_id, "order_refunded:orders:1:1199");
   EXPECT_EQ(core::FormatRfc3339(Rev(*c).time).substr(0, 19), "2023-01-20T10:00:00");
 }
 

@@ -1,7 +1,9 @@
 // Partitioning and retention of the PostgreSQL store (docs/postgres.md):
 // with pg_partman, the time-series tables are monthly range partitions with
-// seed §12 retention, applied by dropping whole partitions; rollups and the
-// dedup tables outlive the raw rows. With TimescaleDB (not packaged for
+// seed §12 retention, applied by dropping whole partitions by tally's own
+// maintenance (pg_maintenance.h); rollups outlive the raw rows, and the
+// dedup tables forget the dropped rows' ids while a re-send still counts
+// once. With TimescaleDB (not packaged for
 // Debian) the tables are hypertables with compression and retention
 // policies: those tests run only where the extension is installed and say so
 // plainly otherwise.
@@ -76,7 +78,7 @@ TEST_F(PgPartitionsTest, PartmanMakesMonthlyPartitionsWithSeedRetention) {
   EXPECT_EQ(retention("infra_costs"), "forever");
 }
 
-TEST_F(PgPartitionsTest, RetentionDropsOldPartitionsButKeepsRollupsAndDedup) {
+TEST_F(PgPartitionsTest, RetentionDropsOldPartitionsAndTheirIdsButKeepsRollupsAndDedup) {
   if (Has("timescaledb")) GTEST_SKIP() << "TimescaleDB is installed: retention is its policy";
   if (!Has("pg_partman")) GTEST_SKIP() << "pg_partman is not installed: no retention to test";
   const std::int64_t now = core::ToMicros(std::chrono::time_point_cast<std::chrono::microseconds>(
@@ -94,21 +96,120 @@ TEST_F(PgPartitionsTest, RetentionDropsOldPartitionsButKeepsRollupsAndDedup) {
   ASSERT_TRUE(AppendOne(*store_, batch));
   ASSERT_EQ(store_->CountEvents(model::EventKind::kLlmCall).value(), 2);
 
-  ASSERT_TRUE(store_->RunMaintenance());
+  auto report = store_->RunMaintenance();
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_FALSE(report->skipped);
+  EXPECT_GE(report->partitions_dropped, 1);
   EXPECT_EQ(store_->CountEvents(model::EventKind::kLlmCall).value(), 1) << "old partition kept";
+  auto llm_cost = [&] {
+    auto set = store_->ReadRollups(core::FromMicros(old - kDay), core::FromMicros(now),
+                                   kAgentCostDailyRollup);
+    EXPECT_TRUE(set) << set.error().ToString();
+    std::int64_t cost = 0;
+    for (const auto& r : set->agent_costs) cost += r.cost_micros;
+    return cost;
+  };
   // Rollups keep the dropped month.
-  auto set = store_->ReadRollups(core::FromMicros(old - kDay), core::FromMicros(now),
-                                 kAgentCostDailyRollup);
-  ASSERT_TRUE(set) << set.error().ToString();
-  std::int64_t cost = 0;
-  for (const auto& r : set->agent_costs) cost += r.cost_micros;
-  EXPECT_EQ(cost, 12'000);
-  // A re-send of the dropped event is still a duplicate: counted, not stored.
-  auto again = MakeBatch({old_call});
+  EXPECT_EQ(llm_cost(), 12'000);
+  // The ids follow the raw rows: the dropped row's id is forgotten, the kept
+  // row's is not; the horizon is the end of the dropped (non-empty) month.
+  EXPECT_EQ(report->ids_pruned, 1);
+  EXPECT_EQ(Admin(url_, "SELECT count(*) FROM llm_calls_ids WHERE event_id = 'old'"), "0");
+  EXPECT_EQ(Admin(url_, "SELECT count(*) FROM llm_calls_ids WHERE event_id = 'new'"), "1");
+  EXPECT_EQ(Admin(url_, "SELECT horizon > tally_ts(" + std::to_string(old) + ") AND horizon <= "
+                        "tally_ts(" + std::to_string(old + 32 * kDay) + ") FROM tally_id_horizons "
+                        "WHERE table_name = 'llm_calls'"),
+            "t");
+  // A re-send of the dropped event is still a duplicate: counted, not
+  // stored, rollups unchanged (older than the horizon, its id is gone).
+  auto again = MakeBatch({old_call, new_call});
   auto stats = AppendOne(*store_, again);
+  ASSERT_TRUE(stats) << stats.error().ToString();
+  EXPECT_EQ((*stats)[0].duplicates, 2);
+  EXPECT_EQ((*stats)[0].accepted, 0);
+  // So is any event that old: its id could have been one forgotten.
+  model::LlmCall other_old = MakeLlmCall("other-old", 3'000);
+  other_old.time = core::FromMicros(old + kDay);
+  auto late = MakeBatch({other_old});
+  stats = AppendOne(*store_, late);
   ASSERT_TRUE(stats) << stats.error().ToString();
   EXPECT_EQ((*stats)[0].duplicates, 1);
   EXPECT_EQ(store_->CountEvents(model::EventKind::kLlmCall).value(), 1);
+  EXPECT_EQ(llm_cost(), 12'000);
+}
+
+// Partitions retention drops while empty forget no id: no horizon, and an
+// event of that time is stored as usual.
+TEST_F(PgPartitionsTest, EmptyDroppedPartitionMovesNoIdHorizon) {
+  if (Has("timescaledb")) GTEST_SKIP() << "TimescaleDB is installed: retention is its policy";
+  if (!Has("pg_partman")) GTEST_SKIP() << "pg_partman is not installed: no retention to test";
+  const std::int64_t now = core::ToMicros(std::chrono::time_point_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now()));
+  const std::int64_t old = now - 200 * kDay;
+  ASSERT_EQ(Admin(url_, "SELECT partman.create_partition_time('public.llm_calls', "
+                        "ARRAY[tally_ts(" + std::to_string(old) + ")])"),
+            "t");
+  auto report = store_->RunMaintenance();
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_GE(report->partitions_dropped, 1);
+  EXPECT_EQ(Admin(url_, "SELECT count(*) FROM tally_id_horizons"), "0");
+  model::LlmCall call = MakeLlmCall("old-but-new", 5'000);
+  call.time = core::FromMicros(old);
+  auto batch = MakeBatch({call});
+  auto stats = AppendOne(*store_, batch);
+  ASSERT_TRUE(stats) << stats.error().ToString();
+  EXPECT_EQ((*stats)[0].accepted, 1);
+}
+
+// tally's own maintenance (hourly in `tally serve`) premakes the coming
+// months: a missing future partition is made again, rollups untouched.
+TEST_F(PgPartitionsTest, MaintenancePremakesFuturePartitions) {
+  if (Has("timescaledb")) GTEST_SKIP() << "TimescaleDB is installed: chunks are made on demand";
+  if (!Has("pg_partman")) GTEST_SKIP() << "pg_partman is not installed: no partitions to make";
+  auto batch = MakeBatch({MakeLlmCall("a", 2'500)});
+  ASSERT_TRUE(AppendOne(*store_, batch));
+  const std::string newest = "SELECT partition_tablename FROM partman.show_partitions("
+                             "'public.llm_calls', 'DESC') LIMIT 1";
+  const std::string last = Admin(url_, newest);
+  ASSERT_FALSE(last.empty());
+  ASSERT_EQ(Admin(url_, "DROP TABLE public." + last), "");
+  ASSERT_NE(Admin(url_, newest), last);
+  auto report = store_->RunMaintenance();
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_FALSE(report->skipped);
+  EXPECT_GE(report->partitions_created, 1);
+  EXPECT_EQ(Admin(url_, newest), last);
+  auto set = store_->ReadRollups(At(-kDay), At(kDay), kAgentCostDailyRollup);
+  ASSERT_TRUE(set) << set.error().ToString();
+  ASSERT_EQ(set->agent_costs.size(), 1u);
+  EXPECT_EQ(set->agent_costs[0].cost_micros, 2'500);
+  EXPECT_EQ(store_->CountEvents(model::EventKind::kLlmCall).value(), 1);
+}
+
+// Many nodes on one database: while one runs the maintenance (holds its
+// advisory lock), another's run is skipped, not run alongside.
+TEST_F(PgPartitionsTest, MaintenanceIsSkippedWhileAnotherNodeRunsIt) {
+  if (Has("timescaledb")) GTEST_SKIP() << "TimescaleDB is installed: no partman maintenance";
+  if (!Has("pg_partman")) GTEST_SKIP() << "pg_partman is not installed: no maintenance to run";
+  const std::string newest = "SELECT partition_tablename FROM partman.show_partitions("
+                             "'public.llm_calls', 'DESC') LIMIT 1";
+  const std::string last = Admin(url_, newest);
+  ASSERT_EQ(Admin(url_, "DROP TABLE public." + last), "");
+  std::unique_ptr<PGconn, decltype(&PQfinish)> other(PQconnectdb(url_.c_str()), PQfinish);
+  std::unique_ptr<PGresult, decltype(&PQclear)> held(
+      PQexec(other.get(), ("SELECT pg_advisory_lock(" + std::to_string(pg::kMaintenanceLock) + ")")
+                              .c_str()),
+      PQclear);
+  ASSERT_EQ(PQresultStatus(held.get()), PGRES_TUPLES_OK);
+  auto report = store_->RunMaintenance();
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_TRUE(report->skipped);
+  EXPECT_NE(Admin(url_, newest), last) << "ran although another node held the lock";
+  other.reset();  // the other node is done: its session lock goes with it
+  report = store_->RunMaintenance();
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_FALSE(report->skipped);
+  EXPECT_EQ(Admin(url_, newest), last);
 }
 
 TEST_F(PgPartitionsTest, TimescaleDbMakesHypertablesWithCompressionAndRetention) {

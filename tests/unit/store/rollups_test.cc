@@ -10,6 +10,7 @@
 #include <random>
 #include <tuple>
 
+#include "core/business_calendar.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/temp_dir.h"
 #include "unit/store/store_test_util.h"
@@ -218,6 +219,12 @@ TEST_P(RollupsTest, IncrementalEqualsRebuildForRandomStreams) {
     auto opened = GetParam().open(seed_dir.str());
     ASSERT_TRUE(opened) << opened.error().ToString();
     store_ = std::move(*opened);
+    // Seeds 4 and 5 cut the buckets in business zones: DST (New York) and a
+    // half-hour offset (Kolkata), whose local hours start at :30 UTC.
+    const char* zone = seed == 4 ? "America/New_York" : seed == 5 ? "Asia/Kolkata" : "UTC";
+    ASSERT_TRUE(store().SetRollupTimeZone(zone));
+    auto calendar = core::BusinessCalendar::Create(zone);
+    ASSERT_TRUE(calendar);
     std::mt19937_64 rng(seed * 7919);
     std::vector<model::Event> events = RandomStream(seed, 600);
     // Random groups, sometimes several batches in one Append call.
@@ -250,6 +257,13 @@ TEST_P(RollupsTest, IncrementalEqualsRebuildForRandomStreams) {
     EXPECT_EQ(incremental.rollups.ops, rebuilt.rollups.ops);
     ASSERT_FALSE(incremental.rollups.ops.empty());
     EXPECT_TRUE(incremental.tasks == rebuilt.tasks);
+    // Every bucket is a local hour / business day start of the zone.
+    for (const auto& r : rebuilt.rollups.agent_costs)
+      EXPECT_EQ(r.bucket, calendar->HourStart(r.bucket)) << core::FormatRfc3339(r.bucket);
+    for (const auto& r : rebuilt.daily_agent_costs)
+      EXPECT_EQ(r.bucket, calendar->DayStart(r.bucket)) << core::FormatRfc3339(r.bucket);
+    for (const auto& r : rebuilt.rollups.revenue)
+      EXPECT_EQ(r.bucket, calendar->DayStart(r.bucket)) << core::FormatRfc3339(r.bucket);
     // Product grain: the coarse rows equal the full-grain rows summed, both
     // as maintained incrementally and after the rebuild.
     const RollupSet coarse =
@@ -303,6 +317,82 @@ TEST_P(RollupsTest, LateEventLandsInItsOwnBucketAndDuplicatesChangeNothing) {
   EXPECT_EQ(set->agent_costs[1].bucket, At(2 * kDay));
   EXPECT_EQ(set->agent_costs[1].call_count, 1);  // the re-sent "now" did not count
   EXPECT_EQ(set->agent_costs[1].cost_micros, 1'000);
+}
+
+model::RevenueEvent Sale(std::string id, std::int64_t micros, const char* rfc3339) {
+  model::RevenueEvent r;
+  r.event_id = std::move(id);
+  r.time = *core::ParseRfc3339(rfc3339);
+  r.product_id = "11111111-1111-4111-8111-111111111111";
+  r.event_type = model::RevenueEventType::kPayment;
+  r.amount_usd = core::Money::FromMicros(micros);
+  return r;
+}
+
+// Net revenue per day bucket, as RFC 3339 text -> micros.
+std::map<std::string, std::int64_t> RevenueByDay(Store& store) {
+  std::map<std::string, std::int64_t> out;
+  auto set = store.ReadRollups(core::FromMicros(0), At(30 * kDay), kRevenueRollup);
+  EXPECT_TRUE(set) << set.error().ToString();
+  if (set) {
+    for (const auto& r : set->revenue) out[core::FormatRfc3339(r.bucket)] += r.net_micros;
+  }
+  return out;
+}
+
+TEST_P(RollupsTest, BusinessTimeZoneCutsDaysLocallyAndAChangeRebuildsThem) {
+  ASSERT_EQ(store().RollupTimeZone().value_or("?"), "UTC");
+  // 02:00Z on Mar 1 is still Feb 28 in New York (EST, UTC-5); 12:00Z is Mar 1.
+  auto sales = MakeBatch({Sale("s1", 10'000'000, "2026-03-01T02:00:00Z"),
+                          Sale("s2", 20'000'000, "2026-03-01T12:00:00Z"),
+                          MakeLlmCall("c1", 500, -(9 * kHour + 50 * 60'000'000LL))});  // 02:10Z
+  ASSERT_TRUE(AppendOne(store(), sales));
+  using Days = std::map<std::string, std::int64_t>;
+  EXPECT_EQ(RevenueByDay(store()), (Days{{"2026-03-01T00:00:00Z", 30'000'000}}));
+
+  ASSERT_TRUE(store().SetRollupTimeZone("America/New_York"));
+  EXPECT_EQ(store().RollupTimeZone().value_or("?"), "America/New_York");
+  EXPECT_EQ(RevenueByDay(store()), (Days{{"2026-02-28T05:00:00Z", 10'000'000},
+                                         {"2026-03-01T05:00:00Z", 20'000'000}}));
+
+  // Kolkata (UTC+05:30): both sales fall on Mar 1 local, which began at
+  // 18:30Z on Feb 28; the 02:10Z call is in the local hour that began 01:30Z.
+  ASSERT_TRUE(store().SetRollupTimeZone("Asia/Kolkata"));
+  EXPECT_EQ(RevenueByDay(store()), (Days{{"2026-02-28T18:30:00Z", 30'000'000}}));
+  auto hourly = store().ReadRollups(core::FromMicros(0), At(kDay), kAgentCostRollup);
+  ASSERT_TRUE(hourly);
+  ASSERT_EQ(hourly->agent_costs.size(), 1u);
+  EXPECT_EQ(core::FormatRfc3339(hourly->agent_costs[0].bucket), "2026-03-01T01:30:00Z");
+  auto daily = store().ReadRollups(core::FromMicros(0), At(kDay), kAgentCostDailyRollup);
+  ASSERT_TRUE(daily);
+  ASSERT_EQ(daily->agent_costs.size(), 1u);
+  EXPECT_EQ(core::FormatRfc3339(daily->agent_costs[0].bucket), "2026-02-28T18:30:00Z");
+
+  // Incremental appends follow the stored zone: 20:00Z is 01:30 on Mar 2 local.
+  auto late = MakeBatch({Sale("s3", 5'000'000, "2026-03-01T20:00:00Z")});
+  ASSERT_TRUE(AppendOne(store(), late));
+  EXPECT_EQ(RevenueByDay(store()), (Days{{"2026-02-28T18:30:00Z", 30'000'000},
+                                         {"2026-03-01T18:30:00Z", 5'000'000}}));
+
+  // An unknown zone is refused by name and changes nothing.
+  auto bad = store().SetRollupTimeZone("Mars/Olympus");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("Mars/Olympus"), std::string::npos);
+  EXPECT_EQ(store().RollupTimeZone().value_or("?"), "Asia/Kolkata");
+
+  // The zone belongs to the data: a reopened store keeps cutting in it.
+  store_.reset();
+  auto reopened = GetParam().open(dir_.str());
+  ASSERT_TRUE(reopened) << reopened.error().ToString();
+  store_ = std::move(*reopened);
+  EXPECT_EQ(store().RollupTimeZone().value_or("?"), "Asia/Kolkata");
+  auto more = MakeBatch({Sale("s4", 1'000'000, "2026-03-01T18:29:00Z")});  // 23:59 Mar 1 local
+  ASSERT_TRUE(AppendOne(store(), more));
+  EXPECT_EQ(RevenueByDay(store()), (Days{{"2026-02-28T18:30:00Z", 31'000'000},
+                                         {"2026-03-01T18:30:00Z", 5'000'000}}));
+  // Back to UTC: the same raw rows, cut at UTC midnight again.
+  ASSERT_TRUE(store().SetRollupTimeZone("UTC"));
+  EXPECT_EQ(RevenueByDay(store()), (Days{{"2026-03-01T00:00:00Z", 36'000'000}}));
 }
 
 TEST_P(RollupsTest, FailedAppendLeavesRollupsUntouched) {
