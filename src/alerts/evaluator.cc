@@ -46,8 +46,9 @@ core::Result<RuleInputs> Evaluator::Gather() {
   in.live = TALLY_TRY(live_.Snapshot());
   in.recent_calls = TALLY_TRY(store_.LlmSpendSince(
       SecondsAgo(in.now, rules_.Rule("error_rate").Max("window_seconds")), std::chrono::seconds(60)));
-  core::Timestamp today = core::FloorToDay(in.now);
-  auto rollups = TALLY_TRY(store_.ReadRollups(today - hours(48), today, store::kRevenueRollup));
+  in.calendar = TALLY_TRY(core::BusinessCalendar::Create(TALLY_TRY(store_.RollupTimeZone())));
+  auto rollups = TALLY_TRY(store_.ReadRollups(in.calendar.AddDays(in.now, -2),
+                                              in.calendar.DayStart(in.now), store::kRevenueRollup));
   in.revenue_daily = std::move(rollups.revenue);
   in.recent_revenue = TALLY_TRY(store_.RevenueSince(
       SecondsAgo(in.now, rules_.Rule("zero_revenue").Max("hours") * 3600), std::chrono::seconds(3600)));

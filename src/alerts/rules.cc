@@ -109,9 +109,8 @@ std::vector<Finding> CostVelocity(const RuleInputs& in, const RuleConfig& rule) 
 }
 
 std::vector<Finding> RevenueDrop(const RuleInputs& in, const RuleConfig& rule) {
-  core::Timestamp today = core::FloorToDay(in.now);
-  core::Timestamp yesterday = today - hours(24);
-  core::Timestamp before = today - hours(48);
+  core::Timestamp yesterday = in.calendar.AddDays(in.now, -1);
+  core::Timestamp before = in.calendar.AddDays(in.now, -2);
   std::map<std::string, double> prev, cur;
   for (const auto& r : in.revenue_daily) {
     if (r.bucket == before) prev[r.product_id] += static_cast<double>(r.net_micros);
@@ -139,10 +138,9 @@ std::vector<Finding> RevenueDrop(const RuleInputs& in, const RuleConfig& rule) {
     std::string name = ProductName(in, id);
     f.message = fmt::format("{} revenue fell {:.0f}% day over day: {} on {} vs {} the day before",
                             id.empty() ? "Factory" : name, drop, Usd(static_cast<std::int64_t>(c)),
-                            core::FormatRfc3339(yesterday).substr(0, 10),
-                            Usd(static_cast<std::int64_t>(p)));
+                            in.calendar.LocalDate(yesterday), Usd(static_cast<std::int64_t>(p)));
     f.details = {{"product_id", id.empty() ? json::value(nullptr) : json::value(id)},
-                 {"day", core::FormatRfc3339(yesterday).substr(0, 10)},
+                 {"day", in.calendar.LocalDate(yesterday)},
                  {"revenue_usd", core::Money::FromMicros(static_cast<std::int64_t>(c)).ToString()},
                  {"previous_usd", core::Money::FromMicros(static_cast<std::int64_t>(p)).ToString()},
                  {"drop_percent", drop}};

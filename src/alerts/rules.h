@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "alerts/rule_config.h"
+#include "core/business_calendar.h"
 #include "core/time.h"
 #include "live/accumulators.h"
 #include "model/entities.h"
@@ -57,7 +58,10 @@ struct RuleInputs {
   // LLM calls per agent in one-minute buckets since now - the widest
   // error_rate window.
   std::vector<store::LlmSpendBucket> recent_calls;
-  // revenue_daily rows of the two complete UTC days before today.
+  // The store's business days (Store::RollupTimeZone): revenue_daily rows
+  // are cut at its local midnights.
+  core::BusinessCalendar calendar = core::BusinessCalendar::Utc();
+  // revenue_daily rows of the two complete business days before today.
   std::vector<store::RevenueDailyRow> revenue_daily;
   // Net revenue per product in one-hour buckets since now - the widest
   // zero_revenue window.

@@ -471,6 +471,66 @@ bool HasMetric(const std::vector<store::GrowthDailyRow>& rows, const std::string
 
 }  // namespace
 
+namespace {
+
+// Ops of one product (or all): events and failures of a kind, summed.
+struct OpsCount {
+  std::int64_t events = 0, failures = 0;
+};
+OpsCount CountOps(const std::vector<store::OpsDailyRow>& rows, std::string_view kind,
+                  const std::string& product_id) {
+  OpsCount c;
+  for (const auto& r : rows) {
+    if (r.kind != kind || (!product_id.empty() && r.product_id != product_id)) continue;
+    c.events += r.event_count;
+    c.failures += r.failure_count;
+  }
+  return c;
+}
+
+// Uptime (KPIS.md: successful probes / all probes), deploy frequency and
+// change failure rate (DORA) from ops_daily. Deploys are ops events of kind
+// "deploy" (GitHub deployment_status, or posted to /v1/events); a failed one
+// (status failure / error) is a failed change.
+void AppendOpsKpis(const KpiInput& in, const std::string& product_id, std::vector<Kpi>* out) {
+  const OpsCount probes = CountOps(in.ops, "uptime_check", product_id);
+  const OpsCount probes_before = CountOps(in.previous_ops, "uptime_check", product_id);
+  Kpi uptime = Make("uptime", "Uptime", "ratio", Above(0.995, "> 99.5%"));
+  auto up = [](const OpsCount& c) {
+    return Ratio(static_cast<double>(c.events - c.failures), static_cast<double>(c.events));
+  };
+  out->push_back(probes.events == 0
+                     ? NoData(uptime, "ops_events of kind 'uptime_check' ([alerts] probes, or "
+                                      "POST /v1/events)")
+                     : Valued(uptime, *up(probes), up(probes_before)));
+
+  const OpsCount deploys = CountOps(in.ops, "deploy", product_id);
+  const OpsCount deploys_before = CountOps(in.previous_ops, "deploy", product_id);
+  const char* kDeploys = "ops_events of kind 'deploy' (GitHub deployment_status)";
+  const double days = in.period.Days();
+  Kpi frequency = Make("deploy_frequency", "Deploy Frequency", "per_week",
+                       Target{TargetKind::kInfo, 0, false, "DORA: daily or more is elite"});
+  if (deploys.events == 0) {
+    out->push_back(NoData(frequency, kDeploys));
+  } else {
+    auto per_week = [days](const OpsCount& c) -> std::optional<double> {
+      if (days <= 0) return std::nullopt;
+      return static_cast<double>(c.events - c.failures) * 7.0 / days;
+    };
+    out->push_back(Valued(frequency, per_week(deploys).value_or(0), per_week(deploys_before)));
+  }
+  Kpi failure_rate = Make("change_failure_rate", "Change Failure Rate", "ratio",
+                          Target{TargetKind::kInfo, 0, false, "DORA: 0-15% is elite"});
+  out->push_back(deploys.events == 0
+                     ? NoData(failure_rate, kDeploys)
+                     : Valued(failure_rate,
+                              static_cast<double>(deploys.failures) / deploys.events,
+                              Ratio(static_cast<double>(deploys_before.failures),
+                                    static_cast<double>(deploys_before.events))));
+}
+
+}  // namespace
+
 std::vector<Kpi> ProductKpis(const KpiInput& in, const std::string& product_id) {
   std::vector<Kpi> out;
   const double days = in.period.Days();
@@ -604,8 +664,7 @@ std::vector<Kpi> ProductKpis(const KpiInput& in, const std::string& product_id) 
     out.push_back(Valued(stickiness, *dau / *mau, std::nullopt));
   }
 
-  out.push_back(NoData(Make("uptime", "Uptime", "ratio", Above(0.995, "> 99.5%")),
-                       "ops events (uptime probes) are not ingested yet"));
+  AppendOpsKpis(in, product_id, &out);
   return out;
 }
 

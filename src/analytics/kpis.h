@@ -65,6 +65,8 @@ struct KpiInput {
   Totals all_time;
   std::vector<store::GrowthDailyRow> growth;               // current period
   std::vector<store::GrowthDailyRow> previous_growth;      // previous period
+  std::vector<store::OpsDailyRow> ops;                     // current period
+  std::vector<store::OpsDailyRow> previous_ops;            // previous period
   std::vector<store::SubscriptionEventRow> subscriptions;  // every one before period end
   std::vector<model::Product> products;
   std::vector<model::Agent> agents;

@@ -18,6 +18,7 @@ struct CommonFlags {
   std::optional<std::string> data_dir;
   std::optional<std::string> store_url;
   std::optional<std::string> price_table;
+  std::optional<std::string> time_zone;
 };
 
 void AddCommon(CLI::App* cmd, CommonFlags* f) {
@@ -25,6 +26,7 @@ void AddCommon(CLI::App* cmd, CommonFlags* f) {
   cmd->add_option("--data", f->data_dir, "data folder of the embedded store (default ./tally-data)");
   cmd->add_option("--store", f->store_url, "PostgreSQL store URL (postgres://user:pw@host:5432/db) instead of --data");
   cmd->add_option("--price-table", f->price_table, "LiteLLM model_prices_and_context_window.json");
+  cmd->add_option("--time-zone", f->time_zone, "business time zone, IANA name (default [business] time_zone, UTC)");
 }
 
 bool ResolveConfig(const CommonFlags& f, Config* config) {
@@ -47,6 +49,7 @@ bool ResolveConfig(const CommonFlags& f, Config* config) {
   // one is set, else the SQLite folder.
   if (!config->store_url.empty()) config->data_dir = config->store_url;
   if (f.price_table) config->price_table = *f.price_table;
+  if (f.time_zone) config->time_zone = *f.time_zone;
   return true;
 }
 
@@ -209,6 +212,8 @@ int main(int argc, char** argv) {
     cmd->callback([&, cmd] {
       analytics.command = cmd->get_name();
       analytics.params = analytics_opts;
+      // Days are the store's; an explicit zone must match it (as ?tz= does).
+      if (analytics_flags.time_zone) analytics.params["tz"] = *analytics_flags.time_zone;
       if (!ResolveConfig(analytics_flags, &analytics.config)) { exit_code = 2; return; }
       exit_code = tally::cli::RunAnalytics(analytics);
     });

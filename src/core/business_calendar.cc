@@ -83,6 +83,12 @@ core::Result<core::Timestamp> BusinessCalendar::Midnight(int year, unsigned mont
   return LocalMidnightToUtc(zone_, date::local_days(ymd));
 }
 
+std::string BusinessCalendar::LocalDate(core::Timestamp t) const {
+  const date::year_month_day ymd(LocalDay(zone_, t));
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+}
+
 std::int64_t BusinessCalendar::HourBucket(std::int64_t micros) const {
   if (zone_ == nullptr) return FloorUs(micros, kHourUs);
   const auto info = zone_->get_info(date::sys_time<microseconds>(microseconds(micros)));

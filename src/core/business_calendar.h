@@ -51,6 +51,9 @@ class BusinessCalendar {
   // not exist (2026-02-30).
   core::Result<core::Timestamp> Midnight(int year, unsigned month, unsigned day) const;
 
+  // "YYYY-MM-DD": the local calendar date of t.
+  std::string LocalDate(core::Timestamp t) const;
+
   // The same on microseconds since the epoch: the rollups' bucket keys.
   std::int64_t HourBucket(std::int64_t micros) const;
   std::int64_t DayBucket(std::int64_t micros) const;

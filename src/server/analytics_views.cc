@@ -125,6 +125,8 @@ core::Result<Loaded> Load(store::Store& store, const AnalyticsQuery& q) {
   l.input.all_time = analytics::Aggregate(l.all_rollups);
   l.input.growth = l.rollups.growth;
   l.input.previous_growth = previous.growth;
+  l.input.ops = l.rollups.ops;
+  l.input.previous_ops = previous.ops;
   l.input.subscriptions = TALLY_TRY(store.ListSubscriptionEvents(period.to));
   l.input.products = TALLY_TRY(store.ListProducts());
   l.input.agents = TALLY_TRY(store.ListAgents());

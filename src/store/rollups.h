@@ -5,8 +5,10 @@
 //  - Maintained by Store::Append in the same transaction as the raw rows, from
 //    the rows actually inserted (a duplicate changes nothing), so a committed
 //    event is in its rollups and a rolled-back one is in none.
-//  - Buckets are UTC hours / days of the event's own `time`: a late or
-//    out-of-order event lands in its own bucket, never "now".
+//  - Buckets are the local hours / days, in the store's business time zone
+//    (Store::RollupTimeZone; UTC until set), of the event's own `time`, kept
+//    as the UTC instant they start: a late or out-of-order event lands in its
+//    own bucket, never "now".
 //  - Store::RebuildRollups() recomputes every rollup from raw in one
 //    transaction and yields exactly the rows incremental maintenance yields.
 //  - Money is int64 micro-USD; growth values are hundredths (as in raw).
@@ -31,9 +33,9 @@
 namespace tally::store {
 
 // agent_costs_hourly: llm_calls per hour x agent x model x provider (and
-// agent_costs_daily: the same per UTC day).
+// agent_costs_daily: the same per business day).
 struct AgentCostRow {
-  core::Timestamp bucket;  // UTC hour (day for agent_costs_daily)
+  core::Timestamp bucket;  // business hour start (day for agent_costs_daily)
   std::string agent_id;
   std::string model;
   std::string provider;
@@ -49,7 +51,7 @@ struct AgentCostRow {
 
 // revenue_daily: revenue_events per day x product x event_type.
 struct RevenueDailyRow {
-  core::Timestamp bucket;  // UTC day
+  core::Timestamp bucket;  // business day start (UTC instant)
   std::string product_id;
   std::string event_type;
   std::int64_t gross_micros = 0;      // sum of positive amounts
@@ -63,7 +65,7 @@ struct RevenueDailyRow {
 // task_costs_daily: tasks by their terminal event, per day (of that event) x
 // product x agent x task_type x status.
 struct TaskCostRow {
-  core::Timestamp bucket;  // UTC day
+  core::Timestamp bucket;  // business day start (UTC instant)
   std::string product_id;  // "" = none
   std::string agent_id;
   std::string task_type;
@@ -82,7 +84,7 @@ struct TaskCostRow {
 
 // infra_costs_daily: infra_costs per day x product x cost_type.
 struct InfraDailyRow {
-  core::Timestamp bucket;  // UTC day
+  core::Timestamp bucket;  // business day start (UTC instant)
   std::string product_id;  // "" = shared infrastructure
   std::string cost_type;
   std::int64_t amount_micros = 0;
@@ -94,7 +96,7 @@ struct InfraDailyRow {
 // are summed; a gauge's value in a period is last_value_centi of the latest
 // row (by last_time) in it.
 struct GrowthDailyRow {
-  core::Timestamp bucket;  // UTC day
+  core::Timestamp bucket;  // business day start (UTC instant)
   std::string product_id;
   std::string channel;
   std::string metric;
@@ -108,7 +110,7 @@ struct GrowthDailyRow {
 // ops_daily: ops_events per day x product x kind (deploy frequency, change
 // failure rate, uptime). A failure is a status model::IsOpsFailure counts.
 struct OpsDailyRow {
-  core::Timestamp bucket;  // UTC day
+  core::Timestamp bucket;  // business day start (UTC instant)
   std::string product_id;  // "" = factory-wide
   std::string kind;
   std::int64_t event_count = 0;
@@ -129,7 +131,7 @@ enum RollupKind : unsigned {
   kOpsRollup = 64,
   kAllRollups = 95,  // with hourly agent costs
   // agent_costs_daily instead of hourly: RollupSet::agent_costs then holds
-  // one row per UTC day (exclusive with kAgentCostRollup).
+  // one row per business day (exclusive with kAgentCostRollup).
   kAgentCostDailyRollup = 32,
   kAllDailyRollups = 126,
   // A modifier: read at product grain. Task rows come summed per bucket x

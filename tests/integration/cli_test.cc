@@ -99,6 +99,35 @@ TEST_F(CliTest, KeysCreateListRevoke) {
   EXPECT_EQ(Run("keys create --scope superuser --data " + data()).first, 1);
 }
 
+// [business] time_zone through the environment: `tally rollups rebuild`
+// re-cuts the day buckets in that zone and the analytics CLI answers in it.
+TEST_F(CliTest, RollupsRebuildCutsDaysInTheConfiguredBusinessZone) {
+  std::string file = Write("infra.csv",
+                           "time,cost_type,provider,amount_usd\n"
+                           "2026-03-01T02:00:00Z,hosting,vercel,20.00\n"
+                           "2026-03-01T12:00:00Z,hosting,vercel,5.00\n");
+  auto [rc, out] = Run("ingest --quiet --table infra_costs --data " + data() + " " + file);
+  ASSERT_EQ(rc, 0) << out;
+  const std::string days =
+      "sql --json --data " + data() + " \"SELECT bucket, total_cost FROM infra_costs_daily ORDER BY 1\"";
+  auto [rc2, utc] = Run(days);
+  ASSERT_EQ(rc2, 0) << utc;
+  EXPECT_NE(utc.find("[[1772323200000000,25000000]]"), std::string::npos) << utc;  // Mar 1 00:00Z
+
+  auto [rc3, rebuilt] = Run("rollups rebuild --data " + data() + " --time-zone America/New_York");
+  ASSERT_EQ(rc3, 0) << rebuilt;
+  EXPECT_NE(rebuilt.find("America/New_York"), std::string::npos) << rebuilt;
+  auto [rc4, ny] = Run(days);
+  ASSERT_EQ(rc4, 0) << ny;
+  // 02:00Z is Feb 28 in New York (bucket 05:00Z Feb 28), 12:00Z is Mar 1 (05:00Z Mar 1).
+  EXPECT_NE(ny.find("[[1772254800000000,20000000],[1772341200000000,5000000]]"), std::string::npos)
+      << ny;
+  auto [rc5, pnl] = Run("pnl --json --from 2026-03-01 --to 2026-03-02 --data " + data());
+  ASSERT_EQ(rc5, 0) << pnl;
+  EXPECT_NE(pnl.find("\"time_zone\":\"America/New_York\""), std::string::npos) << pnl;
+  EXPECT_NE(pnl.find("\"shared_cost\":\"5.00\""), std::string::npos) << pnl;
+}
+
 TEST_F(CliTest, DemoSeedIsDeterministicAndIdempotent) {
   auto [rc, out] = Run("demo seed --days 3 --seed 7 --data " + data());
   ASSERT_EQ(rc, 0) << out;

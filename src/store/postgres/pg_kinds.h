@@ -7,8 +7,10 @@
 //
 // Idempotency: a partitioned table cannot have a UNIQUE index without its
 // partition key, so each kind has a side table <table>_ids (event_id PRIMARY
-// KEY) that decides "new or duplicate". It is never touched by retention, so
-// an event re-sent after its raw partition was dropped is still a duplicate.
+// KEY, time) that decides "new or duplicate". Its ids follow the raw table's
+// retention (pg_maintenance.h); an event older than the ids kept is counted
+// as a duplicate at append, so a re-send after its raw partition was dropped
+// is still never stored twice.
 #pragma once
 
 #include <span>

@@ -252,7 +252,10 @@ std::string EventTables(const Features& f, int compress_after_days) {
 std::string V2() {
   std::string sql =
       "CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
-      "INSERT INTO store_settings (key, value) VALUES ('rollup_time_zone', 'UTC');\n";
+      "INSERT INTO store_settings (key, value) VALUES ('rollup_time_zone', 'UTC');\n"
+      // Running totals (store/cumulative.h) read an order's rows by event_id
+      // range inside the append; databases made by V1 before it lack it.
+      "CREATE INDEX IF NOT EXISTS revenue_events_event_id ON revenue_events (event_id);\n";
   sql += BucketFunctionsSql("UTC");
   return sql;
 }

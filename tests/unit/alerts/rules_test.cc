@@ -145,6 +145,22 @@ TEST_F(RulesTest, RevenueDropToNothingTripsButATinyPreviousDayIsIgnored) {
   EXPECT_EQ(f[1].subject, "factory");
 }
 
+TEST_F(RulesTest, RevenueDropComparesTheBusinessDaysOfTheStoreZone) {
+  // 2026-03-10T14:32Z is 20:02 on Mar 10 in Kolkata (UTC+05:30): yesterday is
+  // local Mar 9, whose bucket starts 18:30Z on Mar 8.
+  in_.calendar = *core::BusinessCalendar::Create("Asia/Kolkata");
+  Product("p1", in_.now - hours(24 * 90));
+  auto day = [](const char* t) { return *core::ParseRfc3339(t); };
+  in_.revenue_daily.push_back({day("2026-03-07T18:30:00Z"), "p1", "payment", 0, 0, 100 * kUsd, 1, 0});
+  in_.revenue_daily.push_back({day("2026-03-08T18:30:00Z"), "p1", "payment", 0, 0, 50 * kUsd, 1, 0});
+  // A UTC-midnight row is no business day here and must not be read.
+  in_.revenue_daily.push_back({day("2026-03-09T00:00:00Z"), "p1", "payment", 0, 0, 50 * kUsd, 1, 0});
+  auto f = RevenueDrop(in_, Rule("revenue_drop"));
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].message,
+            "p1-name revenue fell 50% day over day: $50.00 on 2026-03-09 vs $100.00 the day before");
+}
+
 TEST_F(RulesTest, RevenueDropIgnoresToday) {
   Revenue("p1", 1, 100 * kUsd);
   Revenue("p1", 0, 1 * kUsd);  // today is not complete

@@ -90,7 +90,7 @@ TEST(ProductKpisTest, ChurnArpaLtvCacOverAThirtyDayPeriod) {
   EXPECT_DOUBLE_EQ(*Find(kpis, "cac").value, 10.0);     // (6 + 4) / 1 new customer
   EXPECT_EQ(Find(kpis, "cac").status, KpiStatus::kOk);  // 10 < 3 x 12.5
   EXPECT_EQ(Find(kpis, "ltv").status, KpiStatus::kOk);  // 50 > 3 x 10
-  EXPECT_EQ(Find(kpis, "uptime").status, KpiStatus::kNoData);
+  EXPECT_EQ(Find(kpis, "uptime").status, KpiStatus::kNoData);  // no probes in this input
   EXPECT_FALSE(Find(kpis, "uptime").note.empty());
 }
 
@@ -115,6 +115,39 @@ TEST(KpisTest, MissingSourcesAreNoDataNotZero) {
   for (const auto& k : AgentKpis(in)) EXPECT_EQ(k.status, KpiStatus::kNoData) << k.key;
   for (const auto& k : GrowthKpis(in)) EXPECT_EQ(k.status, KpiStatus::kNoData) << k.key;
   EXPECT_EQ(Find(ProductKpis(in), "mrr").status, KpiStatus::kNoData);
+}
+
+TEST(ProductKpisTest, UptimeDeployFrequencyAndChangeFailureRateFromOpsRows) {
+  KpiInput in;
+  in.period = {Day(0), Day(14)};  // two weeks
+  // p: 2,000 probes with 4 down = 99.8%; previous period 1,000 with 10 down = 99%.
+  in.ops.push_back({Day(1), "p", "uptime_check", 1'500, 4, 0, 0});
+  in.ops.push_back({Day(2), "p", "uptime_check", 500, 0, 0, 0});
+  in.previous_ops.push_back({Day(-3), "p", "uptime_check", 1'000, 10, 0, 0});
+  // q is down half the time: only the portfolio view sees it.
+  in.ops.push_back({Day(1), "q", "uptime_check", 100, 50, 0, 0});
+  // Deploys of p: 10, of which 2 failed -> 8 good in 14 days = 4 per week; CFR 20%.
+  in.ops.push_back({Day(3), "p", "deploy", 10, 2, 0, 0});
+  in.previous_ops.push_back({Day(-5), "p", "deploy", 4, 0, 0, 0});
+  in.ops.push_back({Day(3), "p", "push", 30, 0, 0, 0});  // pushes are not deploys
+
+  auto p = ProductKpis(in, "p");
+  EXPECT_DOUBLE_EQ(*Find(p, "uptime").value, 1'996.0 / 2'000.0);
+  EXPECT_DOUBLE_EQ(*Find(p, "uptime").previous, 990.0 / 1'000.0);
+  EXPECT_EQ(Find(p, "uptime").status, KpiStatus::kOk);  // > 99.5%
+  EXPECT_DOUBLE_EQ(*Find(p, "deploy_frequency").value, 4.0);
+  EXPECT_DOUBLE_EQ(*Find(p, "deploy_frequency").previous, 2.0);  // 4 in 14 days
+  EXPECT_DOUBLE_EQ(*Find(p, "change_failure_rate").value, 0.2);
+  EXPECT_DOUBLE_EQ(*Find(p, "change_failure_rate").previous, 0.0);
+
+  auto all = ProductKpis(in);
+  EXPECT_DOUBLE_EQ(*Find(all, "uptime").value, 2'046.0 / 2'100.0);
+  // 97.4% misses 99.5% but is within the ten-percent band of the status rule.
+  EXPECT_EQ(Find(all, "uptime").status, KpiStatus::kWarn);
+  auto none = ProductKpis(in, "r");
+  EXPECT_EQ(Find(none, "uptime").status, KpiStatus::kNoData);
+  EXPECT_EQ(Find(none, "deploy_frequency").status, KpiStatus::kNoData);
+  EXPECT_EQ(Find(none, "change_failure_rate").status, KpiStatus::kNoData);
 }
 
 TEST(GrowthKpisTest, CountersSumAndGaugesTakeTheLastValue) {

@@ -138,6 +138,34 @@ TEST_F(PgPartitionsTest, RetentionDropsOldPartitionsAndTheirIdsButKeepsRollupsAn
   EXPECT_EQ(llm_cost(), 12'000);
 }
 
+// A database made before the ids had a time (schema 2) gets it from the raw
+// rows on upgrade, so their ids can follow retention too.
+TEST_F(PgPartitionsTest, UpgradeGivesExistingIdsTheTimeOfTheirRawRow) {
+  auto batch = MakeBatch({MakeLlmCall("kept", 1'000), MakeTask("t")});
+  ASSERT_TRUE(AppendOne(*store_, batch));
+  store_.reset();
+  std::string undo = "DROP TABLE tally_id_horizons; DELETE FROM schema_migrations WHERE version = 3;";
+  for (const char* t : {"llm_calls", "revenue_events", "task_events", "infra_costs",
+                        "growth_events", "ops_events"}) {
+    undo += std::string("ALTER TABLE ") + t + "_ids DROP COLUMN time;";
+  }
+  ASSERT_EQ(Admin(url_, undo), "");
+  ASSERT_EQ(Admin(url_, "SELECT max(version) FROM schema_migrations"), "2");
+  auto reopened = PostgresStore::Open(url_);
+  ASSERT_TRUE(reopened) << reopened.error().ToString();
+  store_ = std::move(*reopened);
+  EXPECT_EQ(Admin(url_, "SELECT max(version) FROM schema_migrations"), "3");
+  EXPECT_EQ(Admin(url_, "SELECT tally_us(time) FROM llm_calls_ids WHERE event_id = 'kept'"),
+            std::to_string(kBaseMicros));
+  EXPECT_EQ(Admin(url_, "SELECT tally_us(time) FROM task_events_ids WHERE event_id = 't'"),
+            std::to_string(kBaseMicros));
+  // And dedup still works on the upgraded tables.
+  auto again = MakeBatch({MakeLlmCall("kept", 1'000)});
+  auto stats = AppendOne(*store_, again);
+  ASSERT_TRUE(stats) << stats.error().ToString();
+  EXPECT_EQ((*stats)[0].duplicates, 1);
+}
+
 // Partitions retention drops while empty forget no id: no horizon, and an
 // event of that time is stored as usual.
 TEST_F(PgPartitionsTest, EmptyDroppedPartitionMovesNoIdHorizon) {
@@ -205,7 +233,12 @@ TEST_F(PgPartitionsTest, MaintenanceIsSkippedWhileAnotherNodeRunsIt) {
   ASSERT_TRUE(report) << report.error().ToString();
   EXPECT_TRUE(report->skipped);
   EXPECT_NE(Admin(url_, newest), last) << "ran although another node held the lock";
-  other.reset();  // the other node is done: its session lock goes with it
+  // The other node is done. Unlock explicitly: a closed connection's backend
+  // releases its locks only when it has exited, a moment later.
+  held.reset(PQexec(other.get(), ("SELECT pg_advisory_unlock(" +
+                                  std::to_string(pg::kMaintenanceLock) + ")").c_str()));
+  ASSERT_EQ(PQresultStatus(held.get()), PGRES_TUPLES_OK);
+  other.reset();
   report = store_->RunMaintenance();
   ASSERT_TRUE(report) << report.error().ToString();
   EXPECT_FALSE(report->skipped);
