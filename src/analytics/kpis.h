@@ -42,7 +42,7 @@ struct Target {
 struct Kpi {
   std::string key;   // stable id: "gross_margin"
   std::string name;  // seed name: "Gross Margin"
-  std::string unit;  // usd, usd_per_month, ratio, ratio_per_month, percent, score, count, days
+  std::string unit;  // usd, usd_per_month, ratio, ratio_per_month, percent, score, count, days, per_week
   std::optional<double> value;
   std::optional<double> previous;
   std::optional<double>

@@ -35,6 +35,7 @@ std::string KpiValue(const json::object& k) {
   if (unit == "percent") return fmt::format("{:.1f}%", x);
   if (unit == "days") return fmt::format("{:.1f} d", x);
   if (unit == "score") return fmt::format("{:.2f}", x);
+  if (unit == "per_week") return fmt::format("{:.1f}/wk", x);
   return fmt::format("{:g}", x);
 }
 

@@ -251,6 +251,42 @@ void DayGenerator::OpsDay(core::Timestamp start, std::vector<Event>& out) {
       e.metadata = R"({"environment":"production"})";
       out.push_back(std::move(e));
     }
+    UptimeDay(p, start, out);
+  }
+}
+
+// Hourly uptime probes, as tally's prober records them; on about one day in
+// thirty an incident takes the product down for one to three hours.
+void DayGenerator::UptimeDay(const ProductPlan& p, core::Timestamp start, std::vector<Event>& out) {
+  const bool incident = ops_.Chance(0.03);
+  const std::int64_t down_from = incident ? ops_.Int(0, 21) : -1;
+  const std::int64_t down_until = incident ? down_from + ops_.Int(1, 3) : -1;
+  for (std::int64_t h = 0; h < 24; ++h) {
+    const core::Timestamp at = start + std::chrono::hours(h) + std::chrono::minutes(7);
+    if (at < p.launched_at) continue;
+    const bool down = h >= down_from && h < down_until;
+    model::OpsEvent e;
+    e.event_id = NextId("ops", n_ops_);
+    e.time = at;
+    e.product_id = p.id;
+    e.kind = "uptime_check";
+    e.source = "tally";
+    e.status = down ? "down" : "up";
+    e.latency_ms = down ? 10'000 : ops_.Int(60, 450);
+    e.status_code = down ? 503 : 200;
+    out.push_back(std::move(e));
+  }
+  if (incident) {
+    model::OpsEvent e;
+    e.event_id = NextId("ops", n_ops_);
+    e.time = start + std::chrono::hours(down_from) + std::chrono::minutes(9);
+    e.product_id = p.id;
+    e.kind = "incident";
+    e.source = "demo";
+    e.status = "resolved";
+    e.latency_ms = (down_until - down_from) * 3'600'000;  // time to restore
+    e.metadata = R"({"cause":"upstream outage"})";
+    out.push_back(std::move(e));
   }
 }
 

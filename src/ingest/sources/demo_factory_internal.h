@@ -212,6 +212,7 @@ class DayGenerator {
   void InfraDay(core::Timestamp start, std::vector<model::Event>& out);
   // Each launched product's deploys (ops_events), as GitHub would report them.
   void OpsDay(core::Timestamp start, std::vector<model::Event>& out);
+  void UptimeDay(const ProductPlan& p, core::Timestamp start, std::vector<model::Event>& out);
   // Appends the event and returns its event_id.
   std::string Revenue(const ProductPlan& p, core::Timestamp t, model::RevenueEventType type,
                std::optional<double> amount, const std::string& customer, std::string metadata,

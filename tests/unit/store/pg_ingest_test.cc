@@ -20,16 +20,8 @@ using namespace tally::store::testing;  // NOLINT: test builders
 
 constexpr std::int64_t kHourMicros = 3'600'000'000;
 
-class PgIngestTest : public ::testing::Test {
+class PgIngestTest : public PgFreshStoreTest {
  protected:
-  void SetUp() override {
-    auto url = tally::testing::PostgresServer::Shared().FreshDatabase();
-    ASSERT_TRUE(url) << url.error().ToString();
-    url_ = *url;
-    auto opened = PostgresStore::Open(url_);
-    ASSERT_TRUE(opened) << opened.error().ToString();
-    store_ = std::move(*opened);
-  }
   // One value of a raw row, as PostgreSQL prints it.
   std::string Raw(const std::string& column, const std::string& event_id) {
     std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url_.c_str()), PQfinish);
@@ -41,8 +33,6 @@ class PgIngestTest : public ::testing::Test {
     return PQgetisnull(res.get(), 0, 0) ? "<null>" : PQgetvalue(res.get(), 0, 0);
   }
 
-  std::string url_;
-  std::unique_ptr<PostgresStore> store_;
 };
 
 TEST_F(PgIngestTest, MoneyReadsBackExactlyAtEveryMagnitude) {

@@ -33,22 +33,12 @@ std::string Admin(const std::string& url, const std::string& sql) {
   return PQntuples(res.get()) > 0 ? PQgetvalue(res.get(), 0, 0) : "";
 }
 
-class PgPartitionsTest : public ::testing::Test {
+class PgPartitionsTest : public PgFreshStoreTest {
  protected:
-  void SetUp() override {
-    auto url = tally::testing::PostgresServer::Shared().FreshDatabase();
-    ASSERT_TRUE(url) << url.error().ToString();
-    url_ = *url;
-    auto opened = PostgresStore::Open(url_);
-    ASSERT_TRUE(opened) << opened.error().ToString();
-    store_ = std::move(*opened);
-  }
   bool Has(const std::string& extension) {
     return Admin(url_, "SELECT count(*) FROM pg_extension WHERE extname = '" + extension + "'") == "1";
   }
 
-  std::string url_;
-  std::unique_ptr<PostgresStore> store_;
 };
 
 TEST_F(PgPartitionsTest, PartmanMakesMonthlyPartitionsWithSeedRetention) {

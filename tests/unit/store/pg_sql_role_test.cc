@@ -16,20 +16,7 @@ namespace {
 
 using namespace tally::store::testing;  // NOLINT: test builders
 
-class PgSqlRoleTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto url = tally::testing::PostgresServer::Shared().FreshDatabase();
-    ASSERT_TRUE(url) << url.error().ToString();
-    url_ = *url;
-    auto opened = PostgresStore::Open(url_);
-    ASSERT_TRUE(opened) << opened.error().ToString();
-    store_ = std::move(*opened);
-  }
-
-  std::string url_;
-  std::unique_ptr<PostgresStore> store_;
-};
+using PgSqlRoleTest = PgFreshStoreTest;
 
 TEST_F(PgSqlRoleTest, StoreRoleIsASuperuserSoTheTestMeansSomething) {
   // Precondition of the next tests: without the reader role this superuser

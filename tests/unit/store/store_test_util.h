@@ -1,6 +1,9 @@
 // Builders of valid events and entities for the store tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,6 +69,23 @@ inline Result<std::unique_ptr<Store>> OpenPostgresForLocation(const std::string&
   if (!s) return std::unexpected(std::move(s).error());
   return std::unique_ptr<Store>(std::move(*s));
 }
+
+// Fixture base: a PostgresStore on a fresh, migrated database of the shared
+// test server; url_ reaches the same database for checks the Store API
+// cannot make (catalog, partman).
+class PgFreshStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto url = tally::testing::PostgresServer::Shared().FreshDatabase();
+    ASSERT_TRUE(url) << url.error().ToString();
+    url_ = *url;
+    auto opened = PostgresStore::Open(url_);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    store_ = std::move(*opened);
+  }
+  std::string url_;
+  std::unique_ptr<PostgresStore> store_;
+};
 
 // The single value of a one-row, one-column query.
 inline SqlValue QueryScalar(Store& store, const std::string& sql) {
