@@ -25,6 +25,7 @@ core::Result<std::vector<dashboards::GeneratedDashboard>> Generate(const Dashboa
   dashboards::DashboardOptions options;
   options.datasource_uid = args.datasource.uid;
   options.folder_uid = args.folder_uid;
+  options.time_zone = args.config.time_zone.empty() ? "UTC" : args.config.time_zone;
   return dashboards::BuildDashboards(products, options);
 }
 

@@ -166,9 +166,12 @@ int RunServe(const ServeArgs& args) {
   if (!config.grafana_url.empty() && !config.grafana_token.empty()) {
     // A new product gets its dashboard from the template right away; a
     // Grafana that is down costs a log line, never the product's creation.
-    services.on_product_created = [url = config.grafana_url, token = config.grafana_token](const model::Product& p) {
+    dashboards::DashboardOptions dashboard_options;
+    dashboard_options.time_zone = calendar->time_zone();
+    services.on_product_created = [url = config.grafana_url, token = config.grafana_token,
+                                   dashboard_options](const model::Product& p) {
       dashboards::GrafanaClient client(url, token);
-      auto built = dashboards::BuildDashboards({p});
+      auto built = dashboards::BuildDashboards({p}, dashboard_options);
       auto status = client.EnsureFolder("tally", "tally");
       if (status) status = client.UpsertDashboard(built.back(), "tally");
       if (!status) spdlog::warn("grafana: dashboard for product {}: {}", p.id, status.error().ToString());

@@ -78,7 +78,7 @@ class DashboardBuilder {
     json::object d{{"uid", uid_},
                    {"title", title_},
                    {"tags", std::move(tags)},
-                   {"timezone", "utc"},
+                   {"timezone", options_.time_zone == "UTC" ? std::string("utc") : options_.time_zone},
                    {"editable", true},
                    {"graphTooltip", 1},
                    {"schemaVersion", 39},
@@ -157,15 +157,25 @@ std::string Literal(const std::string& s) {
   return out + "'";
 }
 
+// Start of the current business day / month, as SQL: date_trunc in the
+// configured zone (not the database session's).
+std::string StartOf(const char* unit, const DashboardOptions& o) {
+  std::string zone;
+  for (char c : o.time_zone) zone += c == '\'' ? std::string("''") : std::string(1, c);
+  return fmt::format("date_trunc('{}', now(), '{}')", unit, zone);
+}
+
 GeneratedDashboard Overview(const DashboardOptions& o) {
   DashboardBuilder b("tally-overview", "tally / Factory Overview", {"tally", "overview"}, o);
-  b.Stat("LLM spend today", "SELECT COALESCE(SUM(cost_usd), 0) AS spend FROM llm_calls WHERE time >= date_trunc('day', now())", "currencyUSD");
-  b.Stat("LLM spend MTD", "SELECT COALESCE(SUM(cost_usd), 0) AS spend FROM llm_calls WHERE time >= date_trunc('month', now())", "currencyUSD");
-  b.Stat("Revenue MTD (net)", "SELECT COALESCE(SUM(amount_usd), 0) AS revenue FROM revenue_events WHERE time >= date_trunc('month', now())", "currencyUSD");
+  const std::string today = StartOf("day", o);
+  const std::string month = StartOf("month", o);
+  b.Stat("LLM spend today", "SELECT COALESCE(SUM(cost_usd), 0) AS spend FROM llm_calls WHERE time >= " + today, "currencyUSD");
+  b.Stat("LLM spend MTD", "SELECT COALESCE(SUM(cost_usd), 0) AS spend FROM llm_calls WHERE time >= " + month, "currencyUSD");
+  b.Stat("Revenue MTD (net)", "SELECT COALESCE(SUM(amount_usd), 0) AS revenue FROM revenue_events WHERE time >= " + month, "currencyUSD");
   b.Stat("Budget used today",
          "SELECT COALESCE(SUM(LEAST(COALESCE(s.spent, 0), a.daily_budget)) / NULLIF(SUM(a.daily_budget), 0), 0) AS used "
          "FROM agents a LEFT JOIN (SELECT agent_id, SUM(cost_usd) AS spent FROM llm_calls "
-         "WHERE time >= date_trunc('day', now()) GROUP BY agent_id) s ON s.agent_id = a.id WHERE a.daily_budget IS NOT NULL",
+         "WHERE time >= " + today + " GROUP BY agent_id) s ON s.agent_id = a.id WHERE a.daily_budget IS NOT NULL",
          "percentunit");
   b.Stat("Active agents (24 h)", "SELECT COUNT(DISTINCT agent_id) AS agents FROM llm_calls WHERE time >= now() - interval '24 hours'", "short");
   b.Stat("Error rate (24 h)",
@@ -182,12 +192,12 @@ GeneratedDashboard Overview(const DashboardOptions& o) {
                "GROUP BY 1 ORDER BY 1",
                "currencyUSD");
   b.Table("Top cost agents (today)",
-          "SELECT agent_id AS agent, SUM(cost_usd) AS spend FROM llm_calls WHERE time >= date_trunc('day', now()) "
+          "SELECT agent_id AS agent, SUM(cost_usd) AS spend FROM llm_calls WHERE time >= " + today + " "
           "GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
           "currencyUSD");
   b.Table("Top revenue products (MTD)",
           "SELECT p.name AS product, SUM(re.amount_usd) AS revenue FROM revenue_events re JOIN products p ON p.id = re.product_id "
-          "WHERE re.time >= date_trunc('month', now()) GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+          "WHERE re.time >= " + month + " GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
           "currencyUSD");
   return b.Build();
 }

@@ -22,6 +22,9 @@ namespace tally::dashboards {
 struct DashboardOptions {
   std::string datasource_uid = "tally-pg";  // the PostgreSQL datasource the panels query
   std::string folder_uid = "tally";
+  // [business] time_zone: the dashboards' time axis, and where "today" and
+  // "month to date" panels start (date_trunc in that zone).
+  std::string time_zone = "UTC";
 };
 
 struct GeneratedDashboard {
