@@ -143,6 +143,10 @@ enum RollupKind : unsigned {
   kProductGrain = 128,
 };
 
+// The arguments of Store::ReadRollups every backend refuses alike:
+// invalid_argument for to before from, or hourly and daily agent costs at once.
+core::Status CheckRollupRead(core::Timestamp from, core::Timestamp to, unsigned kinds);
+
 // Every rollup row whose bucket lies in [from, to), ordered by key.
 struct RollupSet {
   std::vector<AgentCostRow> agent_costs;

@@ -81,4 +81,25 @@ core::Result<ParkedStep> ApplyParkedResolution(const ParkedEvent& parked,
   return step;
 }
 
+Status CheckLiveBucket(std::chrono::seconds bucket) {
+  if (bucket.count() <= 0) {
+    return std::unexpected(core::Error::InvalidArgument(
+        fmt::format("bucket must be positive, got {} s", bucket.count())));
+  }
+  return core::OkStatus();
+}
+
+core::Status CheckRollupRead(core::Timestamp from, core::Timestamp to, unsigned kinds) {
+  if (to < from) {
+    return std::unexpected(core::Error::InvalidArgument(
+        fmt::format("rollups: 'to' {} is before 'from' {}", core::FormatRfc3339(to),
+                    core::FormatRfc3339(from))));
+  }
+  if ((kinds & kAgentCostRollup) && (kinds & kAgentCostDailyRollup)) {
+    return std::unexpected(
+        core::Error::InvalidArgument("rollups: ask for hourly or daily agent costs, not both"));
+  }
+  return core::OkStatus();
+}
+
 }  // namespace tally::store

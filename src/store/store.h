@@ -65,6 +65,10 @@ struct RevenueBucket {
   std::int64_t amount_micros = 0;  // net: refunds are negative; rows without amount skipped
 };
 
+// invalid_argument unless the live-rebuild bucket width is positive (both
+// backends' LlmSpendSince / RevenueSince).
+Status CheckLiveBucket(std::chrono::seconds bucket);
+
 // A kill-switch change (pause or resume), also written to the audit log.
 // target is "factory" or an agent id.
 inline constexpr const char* kFactoryTarget = "factory";

@@ -4,21 +4,10 @@
 #include "store/postgres/pg_store.h"
 
 namespace tally::store {
-namespace {
-
-Status CheckBucket(std::chrono::seconds bucket) {
-  if (bucket.count() <= 0) {
-    return std::unexpected(core::Error::InvalidArgument(
-        fmt::format("bucket must be positive, got {} s", bucket.count())));
-  }
-  return core::OkStatus();
-}
-
-}  // namespace
 
 Result<std::vector<LlmSpendBucket>> PostgresStore::LlmSpendSince(core::Timestamp since,
                                                                  std::chrono::seconds bucket) {
-  TALLY_RETURN_IF_ERROR(CheckBucket(bucket));
+  TALLY_RETURN_IF_ERROR(CheckLiveBucket(bucket));
   // Money summed as NUMERIC (exact), then converted to micro-USD.
   auto res = TALLY_TRY(ReadOne(
       "llm_calls: spend since",
@@ -38,7 +27,7 @@ Result<std::vector<LlmSpendBucket>> PostgresStore::LlmSpendSince(core::Timestamp
 
 Result<std::vector<RevenueBucket>> PostgresStore::RevenueSince(core::Timestamp since,
                                                                std::chrono::seconds bucket) {
-  TALLY_RETURN_IF_ERROR(CheckBucket(bucket));
+  TALLY_RETURN_IF_ERROR(CheckLiveBucket(bucket));
   auto res = TALLY_TRY(ReadOne(
       "revenue_events: since",
       "SELECT product_id::text, (tally_us(time) / $2::bigint) * $2::bigint AS b, "

@@ -98,15 +98,7 @@ Status ReadRange(PGconn* conn, std::string_view sql, std::string_view context,
 
 Result<RollupSet> PostgresStore::ReadRollups(core::Timestamp from, core::Timestamp to,
                                              unsigned kinds) {
-  if (to < from) {
-    return std::unexpected(core::Error::InvalidArgument(
-        fmt::format("rollups: 'to' {} is before 'from' {}", core::FormatRfc3339(to),
-                    core::FormatRfc3339(from))));
-  }
-  if ((kinds & kAgentCostRollup) && (kinds & kAgentCostDailyRollup)) {
-    return std::unexpected(
-        core::Error::InvalidArgument("rollups: ask for hourly or daily agent costs, not both"));
-  }
+  TALLY_RETURN_IF_ERROR(CheckRollupRead(from, to, kinds));
   auto lease = TALLY_TRY(Acquire("rollups: read"));
   PGconn* conn = lease.get();
   RollupSet set;

@@ -4,23 +4,12 @@
 #include "store/sqlite/sqlite_store.h"
 
 namespace tally::store {
-namespace {
 
 using sqlite::Statement;
 
-Status CheckBucket(std::chrono::seconds bucket) {
-  if (bucket.count() <= 0) {
-    return std::unexpected(core::Error::InvalidArgument(
-        fmt::format("bucket must be positive, got {} s", bucket.count())));
-  }
-  return core::OkStatus();
-}
-
-}  // namespace
-
 Result<std::vector<LlmSpendBucket>> SqliteStore::LlmSpendSince(core::Timestamp since,
                                                                std::chrono::seconds bucket) {
-  TALLY_RETURN_IF_ERROR(CheckBucket(bucket));
+  TALLY_RETURN_IF_ERROR(CheckLiveBucket(bucket));
   // llm_calls has no plain time index (dropped to keep the writer fast), so
   // walk the distinct agent ids by skip-scan over (agent_id, time) and range
   // each agent's calls through the same index: O(agents * log n + rows).
@@ -56,7 +45,7 @@ ORDER BY c.agent_id, bucket
 
 Result<std::vector<RevenueBucket>> SqliteStore::RevenueSince(core::Timestamp since,
                                                              std::chrono::seconds bucket) {
-  TALLY_RETURN_IF_ERROR(CheckBucket(bucket));
+  TALLY_RETURN_IF_ERROR(CheckLiveBucket(bucket));
   constexpr std::string_view kSql = R"sql(
 SELECT product_id, (time / ?2) * ?2 AS bucket, sum(amount_usd)
 FROM revenue_events

@@ -29,11 +29,7 @@ Status ReadRange(sqlite3* db, std::string_view sql, std::string_view context, co
 
 Result<RollupSet> SqliteStore::ReadRollups(core::Timestamp from, core::Timestamp to,
                                            unsigned kinds) {
-  if (to < from) {
-    return std::unexpected(core::Error::InvalidArgument(
-        fmt::format("rollups: 'to' {} is before 'from' {}", core::FormatRfc3339(to),
-                    core::FormatRfc3339(from))));
-  }
+  TALLY_RETURN_IF_ERROR(CheckRollupRead(from, to, kinds));
   auto reader = TALLY_TRY(AcquireReader());
   sqlite3* db = reader.get();
   // One read transaction, so the tables read are one consistent snapshot.
@@ -50,10 +46,6 @@ Result<RollupSet> SqliteStore::ReadRollups(core::Timestamp from, core::Timestamp
     std::function<core::Status(const char*)> exec;
     ~EndRead() { (void)exec("COMMIT"); }
   } end_read{exec_unguarded};
-  if ((kinds & kAgentCostRollup) && (kinds & kAgentCostDailyRollup)) {
-    return std::unexpected(
-        core::Error::InvalidArgument("rollups: ask for hourly or daily agent costs, not both"));
-  }
   RollupSet set;
   if (kinds & (kAgentCostRollup | kAgentCostDailyRollup)) {
     const bool daily = (kinds & kAgentCostDailyRollup) != 0;
