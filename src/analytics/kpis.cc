@@ -241,7 +241,7 @@ std::vector<Kpi> FactoryKpis(const KpiInput& in) {
   Kpi shipped = Make("products_shipped", "Products Shipped", "count",
                      Target{TargetKind::kInfo, 0, false, "2-4 per month"});
   int launched = 0, launched_prev = 0;
-  const Period prev_period = in.period.Previous();
+  const Period prev_period = in.period.Previous(in.calendar);
   for (const auto& pr : in.products) {
     if (!pr.launched_at) continue;
     if (*pr.launched_at >= in.period.from && *pr.launched_at < in.period.to) ++launched;

@@ -60,6 +60,7 @@ void Evaluate(Kpi* kpi);
 // up to the period end) feed Portfolio Hit Rate.
 struct KpiInput {
   Period period;
+  core::BusinessCalendar calendar = core::BusinessCalendar::Utc();  // days of the rollups
   Totals current;
   Totals previous;
   Totals all_time;

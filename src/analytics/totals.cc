@@ -10,6 +10,13 @@ double Period::Days() const {
 
 Period Period::Previous() const { return Period{from - (to - from), from}; }
 
+Period Period::Previous(const core::BusinessCalendar& calendar) const {
+  if (calendar.DayStart(from) != from || calendar.DayStart(to) != to) return Previous();
+  // The nearest local midnight: the length differs from whole days only by
+  // the DST shifts inside, an hour or two.
+  return Period{calendar.DayStart(from - (to - from) + std::chrono::hours(12)), from};
+}
+
 std::int64_t Totals::ProductCosts() const {
   std::int64_t sum = 0;
   for (const auto& [id, p] : products) sum += p.Cost();

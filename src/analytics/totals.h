@@ -13,6 +13,7 @@
 #include <map>
 #include <string>
 
+#include "core/business_calendar.h"
 #include "store/rollups.h"
 
 namespace tally::analytics {
@@ -23,6 +24,10 @@ struct Period {
   double Days() const;
   // The period of equal length just before this one.
   Period Previous() const;
+  // The period just before this one in `calendar`'s business days: as many
+  // local days when both ends are local midnights (a DST change makes a day
+  // 23 or 25 hours), else the same length.
+  Period Previous(const core::BusinessCalendar& calendar) const;
 };
 
 struct ProductTotals {

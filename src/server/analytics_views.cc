@@ -56,16 +56,6 @@ core::Timestamp BucketOf(core::Timestamp t, const AnalyticsQuery& q) {
   return q.calendar.DayStart(t);
 }
 
-// The period just before p: as many business days when p is whole days (a
-// DST change makes those days 23 or 25 hours), else the same length.
-Period PreviousPeriod(const Period& p, const core::BusinessCalendar& calendar) {
-  if (calendar.DayStart(p.from) != p.from || calendar.DayStart(p.to) != p.to) return p.Previous();
-  // Rounds to the nearest local midnight: the length differs from whole days
-  // by the DST shifts inside, an hour or two at most.
-  const core::Timestamp from = calendar.DayStart(p.from - (p.to - p.from) + std::chrono::hours(12));
-  return Period{from, p.from};
-}
-
 json::value Number(std::optional<double> v) {
   if (!v) return nullptr;
   return *v;
@@ -115,8 +105,9 @@ core::Result<Loaded> Load(store::Store& store, const AnalyticsQuery& q) {
   const Period& period = q.period;
   Loaded l;
   l.input.period = period;
+  l.input.calendar = q.calendar;
   l.rollups = TALLY_TRY(store.ReadRollups(period.from, period.to, store::kAllDailyRollups));
-  const Period prev = PreviousPeriod(period, q.calendar);
+  const Period prev = period.Previous(q.calendar);
   store::RollupSet previous =
       TALLY_TRY(store.ReadRollups(prev.from, prev.to, store::kAllDailyRollups));
   l.all_rollups = TALLY_TRY(store.ReadRollups(core::FromMicros(0), period.to, kHistoryKinds));

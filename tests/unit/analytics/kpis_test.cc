@@ -150,6 +150,21 @@ TEST(ProductKpisTest, UptimeDeployFrequencyAndChangeFailureRateFromOpsRows) {
   EXPECT_EQ(Find(none, "change_failure_rate").status, KpiStatus::kNoData);
 }
 
+TEST(PeriodTest, PreviousPeriodIsAsManyBusinessDaysAcrossDst) {
+  auto ny = *core::BusinessCalendar::Create("America/New_York");
+  auto at = [](const char* t) { return *core::ParseRfc3339(t); };
+  // Local Mar 8 - Mar 15 2026: 7 days but 167 hours (spring forward on Mar 8).
+  Period week{at("2026-03-08T05:00:00Z"), at("2026-03-15T04:00:00Z")};
+  Period before = week.Previous(ny);
+  EXPECT_EQ(before.from, at("2026-03-01T05:00:00Z"));  // local midnight of Mar 1, not 06:00Z
+  EXPECT_EQ(before.to, week.from);
+  // Not whole local days: the same length, as before.
+  Period odd{at("2026-03-08T07:00:00Z"), at("2026-03-08T09:00:00Z")};
+  EXPECT_EQ(odd.Previous(ny).from, at("2026-03-08T05:00:00Z"));
+  const Period two_weeks{Day(7), Day(14)};
+  EXPECT_EQ(two_weeks.Previous(core::BusinessCalendar::Utc()).from, Day(0));
+}
+
 TEST(GrowthKpisTest, CountersSumAndGaugesTakeTheLastValue) {
   KpiInput in;
   in.period = {Day(0), Day(30)};
