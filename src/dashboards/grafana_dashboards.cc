@@ -157,12 +157,24 @@ std::string Literal(const std::string& s) {
   return out + "'";
 }
 
+// The configured zone as an SQL literal.
+std::string ZoneLiteral(const DashboardOptions& o) {
+  std::string zone = "'";
+  for (char c : o.time_zone) zone += c == '\'' ? std::string("''") : std::string(1, c);
+  return zone + "'";
+}
+
 // Start of the current business day / month, as SQL: date_trunc in the
 // configured zone (not the database session's).
 std::string StartOf(const char* unit, const DashboardOptions& o) {
-  std::string zone;
-  for (char c : o.time_zone) zone += c == '\'' ? std::string("''") : std::string(1, c);
-  return fmt::format("date_trunc('{}', now(), '{}')", unit, zone);
+  return fmt::format("date_trunc('{}', now(), {})", unit, ZoneLiteral(o));
+}
+
+// A time-series bucket column: the business hour or day holding `column`.
+// Grafana's $__timeGroupAlias would cut UTC hours and days, which are not the
+// factory's days (nor the rollups') outside UTC.
+std::string TimeBucket(const char* unit, const char* column, const DashboardOptions& o) {
+  return fmt::format("date_trunc('{}', {}, {}) AS \"time\"", unit, column, ZoneLiteral(o));
 }
 
 GeneratedDashboard Overview(const DashboardOptions& o) {
@@ -188,7 +200,7 @@ GeneratedDashboard Overview(const DashboardOptions& o) {
          "WHERE time >= now() - interval '24 hours'",
          "percentunit");
   b.TimeSeries("Cost per hour",
-               "SELECT $__timeGroupAlias(time, 1h), SUM(cost_usd) AS cost FROM llm_calls WHERE $__timeFilter(time) "
+               "SELECT " + TimeBucket("hour", "time", o) + ", SUM(cost_usd) AS cost FROM llm_calls WHERE $__timeFilter(time) "
                "GROUP BY 1 ORDER BY 1",
                "currencyUSD");
   b.Table("Top cost agents (today)",
@@ -206,22 +218,22 @@ GeneratedDashboard Financial(const DashboardOptions& o) {
   DashboardBuilder b("tally-financial", "tally / Financial", {"tally", "financial"}, o);
   b.Row("Revenue");
   b.TimeSeries("Revenue per day by product (net of refunds)",
-               "SELECT $__timeGroupAlias(re.time, 1d), p.name AS metric, SUM(re.amount_usd) AS revenue "
+               "SELECT " + TimeBucket("day", "re.time", o) + ", p.name AS metric, SUM(re.amount_usd) AS revenue "
                "FROM revenue_events re JOIN products p ON p.id = re.product_id WHERE $__timeFilter(re.time) "
                "GROUP BY 1, 2 ORDER BY 1",
                "currencyUSD", 12);
   b.TimeSeries("Revenue per day by channel",
-               "SELECT $__timeGroupAlias(re.time, 1d), COALESCE(rc.channel_type, 'unattributed') AS metric, "
+               "SELECT " + TimeBucket("day", "re.time", o) + ", COALESCE(rc.channel_type, 'unattributed') AS metric, "
                "SUM(re.amount_usd) AS revenue FROM revenue_events re LEFT JOIN revenue_channels rc ON rc.id = re.channel_id "
                "WHERE $__timeFilter(re.time) GROUP BY 1, 2 ORDER BY 1",
                "currencyUSD", 12);
   b.Row("Costs");
   b.TimeSeries("LLM cost per day by agent",
-               "SELECT $__timeGroupAlias(time, 1d), agent_id AS metric, SUM(cost_usd) AS cost FROM llm_calls "
+               "SELECT " + TimeBucket("day", "time", o) + ", agent_id AS metric, SUM(cost_usd) AS cost FROM llm_calls "
                "WHERE $__timeFilter(time) GROUP BY 1, 2 ORDER BY 1",
                "currencyUSD", 12);
   b.TimeSeries("Infra cost per day by type",
-               "SELECT $__timeGroupAlias(time, 1d), cost_type AS metric, SUM(amount_usd) AS cost FROM infra_costs "
+               "SELECT " + TimeBucket("day", "time", o) + ", cost_type AS metric, SUM(amount_usd) AS cost FROM infra_costs "
                "WHERE $__timeFilter(time) GROUP BY 1, 2 ORDER BY 1",
                "currencyUSD", 12);
   b.Row("P&L and cash flow");
@@ -253,11 +265,11 @@ GeneratedDashboard Agents(const DashboardOptions& o) {
           "FROM task_events WHERE $__timeFilter(time) AND status <> 'started' GROUP BY 1 ORDER BY 2 DESC",
           "", 12);
   b.TimeSeries("Model usage (cost per hour by model)",
-               "SELECT $__timeGroupAlias(time, 1h), model AS metric, SUM(cost_usd) AS cost FROM llm_calls "
+               "SELECT " + TimeBucket("hour", "time", o) + ", model AS metric, SUM(cost_usd) AS cost FROM llm_calls "
                "WHERE $__timeFilter(time) GROUP BY 1, 2 ORDER BY 1",
                "currencyUSD", 12);
   b.TimeSeries("Errors per hour by agent",
-               "SELECT $__timeGroupAlias(time, 1h), agent_id AS metric, COUNT(*) FILTER (WHERE status <> 'success') AS errors "
+               "SELECT " + TimeBucket("hour", "time", o) + ", agent_id AS metric, COUNT(*) FILTER (WHERE status <> 'success') AS errors "
                "FROM llm_calls WHERE $__timeFilter(time) GROUP BY 1, 2 ORDER BY 1",
                "short", 24);
   return b.Build();
@@ -266,11 +278,11 @@ GeneratedDashboard Agents(const DashboardOptions& o) {
 GeneratedDashboard Growth(const DashboardOptions& o) {
   DashboardBuilder b("tally-growth", "tally / Growth", {"tally", "growth"}, o);
   b.TimeSeries("Pageviews per day by channel",
-               "SELECT $__timeGroupAlias(time, 1d), channel AS metric, SUM(value) AS pageviews FROM growth_events "
+               "SELECT " + TimeBucket("day", "time", o) + ", channel AS metric, SUM(value) AS pageviews FROM growth_events "
                "WHERE metric = 'pageview' AND $__timeFilter(time) GROUP BY 1, 2 ORDER BY 1",
                "short", 12);
   b.TimeSeries("Signups and conversions per day",
-               "SELECT $__timeGroupAlias(time, 1d), metric, SUM(value) AS value FROM growth_events "
+               "SELECT " + TimeBucket("day", "time", o) + ", metric, SUM(value) AS value FROM growth_events "
                "WHERE metric IN ('signup', 'trial_start', 'conversion') AND $__timeFilter(time) GROUP BY 1, 2 ORDER BY 1",
                "short", 12);
   b.Table("Conversion funnel by product",
@@ -287,15 +299,15 @@ GeneratedDashboard Growth(const DashboardOptions& o) {
 GeneratedDashboard Ops(const DashboardOptions& o) {
   DashboardBuilder b("tally-ops", "tally / Ops Health", {"tally", "ops"}, o);
   b.TimeSeries("LLM latency (avg per hour)",
-               "SELECT $__timeGroupAlias(time, 1h), AVG(latency_ms) / 1000.0 AS latency FROM llm_calls "
+               "SELECT " + TimeBucket("hour", "time", o) + ", AVG(latency_ms) / 1000.0 AS latency FROM llm_calls "
                "WHERE $__timeFilter(time) GROUP BY 1 ORDER BY 1",
                "s", 12);
   b.TimeSeries("LLM error budget: error rate per hour",
-               "SELECT $__timeGroupAlias(time, 1h), COUNT(*) FILTER (WHERE status <> 'success')::float / COUNT(*) AS error_rate "
+               "SELECT " + TimeBucket("hour", "time", o) + ", COUNT(*) FILTER (WHERE status <> 'success')::float / COUNT(*) AS error_rate "
                "FROM llm_calls WHERE $__timeFilter(time) GROUP BY 1 ORDER BY 1",
                "percentunit", 12);
   b.TimeSeries("Infra costs per day by provider",
-               "SELECT $__timeGroupAlias(time, 1d), provider AS metric, SUM(amount_usd) AS cost FROM infra_costs "
+               "SELECT " + TimeBucket("day", "time", o) + ", provider AS metric, SUM(amount_usd) AS cost FROM infra_costs "
                "WHERE $__timeFilter(time) GROUP BY 1, 2 ORDER BY 1",
                "currencyUSD", 24);
   return b.Build();
@@ -321,11 +333,11 @@ GeneratedDashboard Product(const model::Product& p, const DashboardOptions& o) {
              Literal(p.name) + " AND day >= $__timeFrom() AND day < $__timeTo()",
          "currencyUSD");
   b.TimeSeries("Revenue per day by event type",
-               "SELECT $__timeGroupAlias(time, 1d), event_type AS metric, SUM(amount_usd) AS revenue FROM revenue_events "
+               "SELECT " + TimeBucket("day", "time", o) + ", event_type AS metric, SUM(amount_usd) AS revenue FROM revenue_events "
                "WHERE product_id = " + id + " AND $__timeFilter(time) GROUP BY 1, 2 ORDER BY 1",
                "currencyUSD", 12);
   b.TimeSeries("User funnel per day (visit, signup, paid)",
-               "SELECT $__timeGroupAlias(time, 1d), metric, SUM(value) AS value FROM growth_events WHERE product_id = " + id +
+               "SELECT " + TimeBucket("day", "time", o) + ", metric, SUM(value) AS value FROM growth_events WHERE product_id = " + id +
                    " AND metric IN ('pageview', 'signup', 'conversion') AND $__timeFilter(time) GROUP BY 1, 2 ORDER BY 1",
                "short", 12);
   return b.Build();

@@ -64,7 +64,7 @@ TEST_F(PgDashboardSqlTest, EveryPanelQueryRunsOnTheStoreSchema) {
   EXPECT_GT(ran, 30);
 }
 
-TEST_F(PgDashboardSqlTest, TodayPanelsStartAtLocalMidnightOfTheBusinessZone) {
+TEST_F(PgDashboardSqlTest, TodayPanelsAndSeriesUseTheBusinessZone) {
   dashboards::DashboardOptions options;
   options.time_zone = "Asia/Kolkata";
   const auto all = dashboards::BuildDashboards({}, options);
@@ -72,6 +72,14 @@ TEST_F(PgDashboardSqlTest, TodayPanelsStartAtLocalMidnightOfTheBusinessZone) {
   EXPECT_NE(text.find("date_trunc('day', now(), 'Asia/Kolkata')"), std::string::npos);
   EXPECT_NE(text.find("date_trunc('month', now(), 'Asia/Kolkata')"), std::string::npos);
   EXPECT_EQ(text.find("date_trunc('day', now())"), std::string::npos);
+  // Series bucket by business hours and days, never Grafana's UTC ones.
+  for (const auto& d : all) {
+    const std::string json = dashboards::PrettyJson(d.json);
+    EXPECT_EQ(json.find("$__timeGroupAlias"), std::string::npos) << d.uid;
+  }
+  const std::string financial = dashboards::PrettyJson(all.at(1).json);
+  EXPECT_NE(financial.find("date_trunc('day', re.time, 'Asia/Kolkata') AS \\\"time\\\""),
+            std::string::npos);
 }
 
 }  // namespace
