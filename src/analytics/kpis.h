@@ -57,7 +57,8 @@ struct Kpi {
 void Evaluate(Kpi* kpi);
 
 // Everything a period's KPIs read. `all_time` totals (since the first event
-// up to the period end) feed Portfolio Hit Rate.
+// up to the period end) feed Portfolio Hit Rate: only their per-product
+// revenue and costs are filled (Store::ProductLifetimes).
 struct KpiInput {
   Period period;
   core::BusinessCalendar calendar = core::BusinessCalendar::Utc();  // days of the rollups

@@ -101,7 +101,10 @@ struct Loaded {
   store::RollupSet all_rollups;  // since the epoch, up to the period end (kHistoryKinds)
 };
 
-core::Result<Loaded> Load(store::Store& store, const AnalyticsQuery& q) {
+// The period's rollups and the previous period's, entities, subscriptions,
+// and every product's totals to date (summed by the store). The history rows
+// themselves only when asked (payback needs the daily series).
+core::Result<Loaded> Load(store::Store& store, const AnalyticsQuery& q, bool history_rows) {
   const Period& period = q.period;
   Loaded l;
   l.input.period = period;
@@ -110,10 +113,18 @@ core::Result<Loaded> Load(store::Store& store, const AnalyticsQuery& q) {
   const Period prev = period.Previous(q.calendar);
   store::RollupSet previous =
       TALLY_TRY(store.ReadRollups(prev.from, prev.to, store::kAllDailyRollups));
-  l.all_rollups = TALLY_TRY(store.ReadRollups(core::FromMicros(0), period.to, kHistoryKinds));
+  if (history_rows) {
+    l.all_rollups = TALLY_TRY(store.ReadRollups(core::FromMicros(0), period.to, kHistoryKinds));
+  }
   l.input.current = analytics::Aggregate(l.rollups);
   l.input.previous = analytics::Aggregate(previous);
-  l.input.all_time = analytics::Aggregate(l.all_rollups);
+  for (const auto& p : TALLY_TRY(store.ProductLifetimes(period.to))) {
+    analytics::ProductTotals& t = l.input.all_time.products[p.product_id];
+    t.revenue = p.net_revenue_micros;
+    t.task_cost = p.task_cost_micros;
+    t.infra_cost = p.infra_cost_micros;
+    if (p.first_revenue) l.input.first_revenue.emplace_back(p.product_id, *p.first_revenue);
+  }
   l.input.growth = l.rollups.growth;
   l.input.previous_growth = previous.growth;
   l.input.ops = l.rollups.ops;
@@ -121,11 +132,6 @@ core::Result<Loaded> Load(store::Store& store, const AnalyticsQuery& q) {
   l.input.subscriptions = TALLY_TRY(store.ListSubscriptionEvents(period.to));
   l.input.products = TALLY_TRY(store.ListProducts());
   l.input.agents = TALLY_TRY(store.ListAgents());
-  std::map<std::string, core::Timestamp> first;
-  for (const auto& r : l.all_rollups.revenue) {  // ordered by bucket
-    if (r.gross_micros > 0) first.try_emplace(r.product_id, r.bucket);
-  }
-  l.input.first_revenue.assign(first.begin(), first.end());
   return l;
 }
 
@@ -254,7 +260,7 @@ core::Result<AnalyticsQuery> ParseAnalyticsQuery(const std::map<std::string, std
 }
 
 core::Result<json::value> KpisJson(store::Store& store, const AnalyticsQuery& q) {
-  Loaded l = TALLY_TRY(Load(store, q));
+  Loaded l = TALLY_TRY(Load(store, q, /*history_rows=*/false));
   std::string product_id;
   if (!q.product.empty()) product_id = TALLY_TRY(FindProduct(l.input.products, q.product)).id;
   return json::object{{"period", PeriodJson(q)},
@@ -337,7 +343,7 @@ core::Result<json::value> AgentRoiJson(store::Store& store, const AnalyticsQuery
 
 core::Result<json::value> AgentStatsJson(store::Store& store, const AnalyticsQuery& q,
                                          const std::string& agent_id) {
-  Loaded l = TALLY_TRY(Load(store, q));
+  Loaded l = TALLY_TRY(Load(store, q, /*history_rows=*/false));
   const bool known = std::any_of(l.input.agents.begin(), l.input.agents.end(),
                                  [&](const model::Agent& a) { return a.id == agent_id; }) ||
                      l.input.current.agents.count(agent_id) > 0;
@@ -376,7 +382,7 @@ core::Result<json::value> AgentStatsJson(store::Store& store, const AnalyticsQue
 
 core::Result<json::value> ProductStatsJson(store::Store& store, const AnalyticsQuery& q,
                                            const std::string& product) {
-  Loaded l = TALLY_TRY(Load(store, q));
+  Loaded l = TALLY_TRY(Load(store, q, /*history_rows=*/true));
   model::Product p = TALLY_TRY(FindProduct(l.input.products, product));
   analytics::Pnl pnl = analytics::ComputePnl(l.input.current, l.input.products, q.allocation);
   json::value line = nullptr;

@@ -169,4 +169,17 @@ struct SubscriptionEventRow {
   std::string interval;  // metadata "interval": month (default), year, quarter, week
 };
 
+// One product's totals over every bucket before a time, summed by the store
+// (Store::ProductLifetimes): what "to date" KPIs need without reading years
+// of daily rows. Money in micro-USD, as in the rows.
+struct ProductLifetime {
+  std::string product_id;
+  std::int64_t net_revenue_micros = 0;  // revenue_daily total_revenue
+  std::int64_t task_cost_micros = 0;    // task_costs_daily total_cost
+  std::int64_t infra_cost_micros = 0;   // infra_costs_daily total_cost
+  // Start of the first bucket with positive gross revenue.
+  std::optional<core::Timestamp> first_revenue;
+  friend bool operator==(const ProductLifetime&, const ProductLifetime&) = default;
+};
+
 }  // namespace tally::store

@@ -189,6 +189,10 @@ class Store {
   // subscription_start / subscription_cancel events with time < to, ordered
   // by time then event_id (MRR and churn follow subscriptions per customer).
   virtual Result<std::vector<SubscriptionEventRow>> ListSubscriptionEvents(core::Timestamp to) = 0;
+  // Per product (products with any revenue, task or infra row; "" shared
+  // rows left out), the sums of its rollup rows with bucket < to, ordered by
+  // product_id. Equal to summing ReadRollups(epoch, to) rows by product.
+  virtual Result<std::vector<ProductLifetime>> ProductLifetimes(core::Timestamp to) = 0;
 
   // Alerts (store/alerts.h). FireAlert creates a firing alert for
   // (rule, subject), or, when one is already firing, refreshes its severity,

@@ -135,6 +135,9 @@ class FaultyStore : public store::Store {
   core::Status RebuildRollups() override { return inner_.RebuildRollups(); }
   core::Result<std::string> RollupTimeZone() override { return inner_.RollupTimeZone(); }
   core::Status SetRollupTimeZone(const std::string& tz) override { return inner_.SetRollupTimeZone(tz); }
+  core::Result<std::vector<store::ProductLifetime>> ProductLifetimes(core::Timestamp to) override {
+    return inner_.ProductLifetimes(to);
+  }
   core::Result<std::vector<store::SubscriptionEventRow>> ListSubscriptionEvents(
       core::Timestamp to) override {
     return inner_.ListSubscriptionEvents(to);

@@ -244,6 +244,29 @@ Status PostgresStore::SetRollupTimeZone(const std::string& time_zone) {
   });
 }
 
+Result<std::vector<ProductLifetime>> PostgresStore::ProductLifetimes(core::Timestamp to) {
+  auto res = TALLY_TRY(ReadOne(
+      "rollups: product lifetimes",
+      "SELECT product_id, sum(net)::bigint, sum(task)::bigint, sum(infra)::bigint, "
+      "tally_us(min(first)) FROM (SELECT product_id, total_revenue AS net, 0::bigint AS task, "
+      "0::bigint AS infra, CASE WHEN gross_revenue > 0 THEN bucket END AS first FROM "
+      "revenue_daily WHERE bucket < tally_ts($1::bigint) UNION ALL SELECT product_id, 0, "
+      "total_cost, 0, NULL FROM task_costs_daily WHERE bucket < tally_ts($1::bigint) AND "
+      "product_id <> '' UNION ALL SELECT product_id, 0, 0, total_cost, NULL FROM "
+      "infra_costs_daily WHERE bucket < tally_ts($1::bigint) AND product_id <> '') x "
+      "GROUP BY product_id ORDER BY product_id",
+      {std::to_string(core::ToMicros(to))}));
+  std::vector<ProductLifetime> out;
+  const PGresult* r = res.get();
+  for (int i = 0; i < PQntuples(r); ++i) {
+    ProductLifetime p{pg::Text(r, i, 0), pg::Int(r, i, 1), pg::Int(r, i, 2), pg::Int(r, i, 3),
+                      std::nullopt};
+    if (auto first = pg::OptInt(r, i, 4)) p.first_revenue = core::FromMicros(*first);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 Result<std::vector<SubscriptionEventRow>> PostgresStore::ListSubscriptionEvents(
     core::Timestamp to) {
   auto res = TALLY_TRY(ReadOne(

@@ -104,6 +104,7 @@ class PostgresStore final : public Store {
   Result<std::string> RollupTimeZone() override;
   Status SetRollupTimeZone(const std::string& time_zone) override;
   Result<std::vector<SubscriptionEventRow>> ListSubscriptionEvents(core::Timestamp to) override;
+  Result<std::vector<ProductLifetime>> ProductLifetimes(core::Timestamp to) override;
 
   Result<AlertFireOutcome> FireAlert(const AlertRecord& alert) override;
   Status ResolveAlert(std::int64_t id, core::Timestamp at) override;

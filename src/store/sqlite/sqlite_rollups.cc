@@ -230,6 +230,32 @@ Status SqliteStore::SetRollupTimeZone(const std::string& time_zone) {
   return status;
 }
 
+Result<std::vector<ProductLifetime>> SqliteStore::ProductLifetimes(core::Timestamp to) {
+  auto reader = TALLY_TRY(AcquireReader());
+  constexpr std::string_view kSql =
+      "SELECT product_id, sum(net), sum(task), sum(infra), min(first) FROM ("
+      "SELECT product_id, total_revenue AS net, 0 AS task, 0 AS infra, "
+      "CASE WHEN gross_revenue > 0 THEN bucket END AS first FROM revenue_daily WHERE bucket < ?1 "
+      "UNION ALL SELECT product_id, 0, total_cost, 0, NULL FROM task_costs_product_daily "
+      "WHERE bucket < ?1 AND product_id <> '' "
+      "UNION ALL SELECT product_id, 0, 0, total_cost, NULL FROM infra_costs_daily "
+      "WHERE bucket < ?1 AND product_id <> '') GROUP BY product_id ORDER BY product_id";
+  auto stmt = TALLY_TRY(Statement::Prepare(reader.get(), kSql, "rollups: product lifetimes"));
+  stmt.BindInt(1, core::ToMicros(to));
+  std::vector<ProductLifetime> out;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    ProductLifetime p{stmt.ColumnText(0), stmt.ColumnInt(1), stmt.ColumnInt(2), stmt.ColumnInt(3),
+                      std::nullopt};
+    if (auto first = stmt.ColumnOptInt(4)) p.first_revenue = core::FromMicros(*first);
+    out.push_back(std::move(p));
+  }
+  if (rc != SQLITE_DONE) {
+    return std::unexpected(sqlite::ErrorFromSqlite(rc, reader.get(), "rollups: product lifetimes"));
+  }
+  return out;
+}
+
 Result<std::vector<SubscriptionEventRow>> SqliteStore::ListSubscriptionEvents(core::Timestamp to) {
   auto reader = TALLY_TRY(AcquireReader());
   constexpr std::string_view kSql =

@@ -118,6 +118,7 @@ class SqliteStore final : public Store {
   Result<std::string> RollupTimeZone() override;
   Status SetRollupTimeZone(const std::string& time_zone) override;
   Result<std::vector<SubscriptionEventRow>> ListSubscriptionEvents(core::Timestamp to) override;
+  Result<std::vector<ProductLifetime>> ProductLifetimes(core::Timestamp to) override;
 
   // Alerts (sqlite_alerts.cc).
   Result<AlertFireOutcome> FireAlert(const AlertRecord& alert) override;
