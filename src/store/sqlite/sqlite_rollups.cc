@@ -11,18 +11,25 @@ namespace {
 
 using sqlite::Statement;
 
-// Runs a range query over [from, to) on the bucket column and hands each row
-// to read.
+// Runs sql with the times bound to ?1, ?2, ... (as micros) and hands each
+// row to read.
 template <typename Row, typename ReadFn>
-Status ReadRange(sqlite3* db, std::string_view sql, std::string_view context, core::Timestamp from,
-                 core::Timestamp to, ReadFn read, std::vector<Row>* out) {
+Status ReadRows(sqlite3* db, std::string_view sql, std::string_view context,
+                std::initializer_list<core::Timestamp> times, ReadFn read, std::vector<Row>* out) {
   auto stmt = TALLY_TRY(Statement::Prepare(db, sql, context));
-  stmt.BindInt(1, core::ToMicros(from));
-  stmt.BindInt(2, core::ToMicros(to));
+  int i = 0;
+  for (core::Timestamp t : times) stmt.BindInt(++i, core::ToMicros(t));
   int rc;
   while ((rc = stmt.Step()) == SQLITE_ROW) out->push_back(read(stmt));
   if (rc != SQLITE_DONE) return std::unexpected(sqlite::ErrorFromSqlite(rc, db, context));
   return core::OkStatus();
+}
+
+// A range query over [from, to) on the bucket column (?1, ?2).
+template <typename Row, typename ReadFn>
+Status ReadRange(sqlite3* db, std::string_view sql, std::string_view context, core::Timestamp from,
+                 core::Timestamp to, ReadFn read, std::vector<Row>* out) {
+  return ReadRows(db, sql, context, {from, to}, read, out);
 }
 
 }  // namespace
@@ -240,19 +247,16 @@ Result<std::vector<ProductLifetime>> SqliteStore::ProductLifetimes(core::Timesta
       "WHERE bucket < ?1 AND product_id <> '' "
       "UNION ALL SELECT product_id, 0, 0, total_cost, NULL FROM infra_costs_daily "
       "WHERE bucket < ?1 AND product_id <> '') GROUP BY product_id ORDER BY product_id";
-  auto stmt = TALLY_TRY(Statement::Prepare(reader.get(), kSql, "rollups: product lifetimes"));
-  stmt.BindInt(1, core::ToMicros(to));
   std::vector<ProductLifetime> out;
-  int rc;
-  while ((rc = stmt.Step()) == SQLITE_ROW) {
-    ProductLifetime p{stmt.ColumnText(0), stmt.ColumnInt(1), stmt.ColumnInt(2), stmt.ColumnInt(3),
-                      std::nullopt};
-    if (auto first = stmt.ColumnOptInt(4)) p.first_revenue = core::FromMicros(*first);
-    out.push_back(std::move(p));
-  }
-  if (rc != SQLITE_DONE) {
-    return std::unexpected(sqlite::ErrorFromSqlite(rc, reader.get(), "rollups: product lifetimes"));
-  }
+  TALLY_RETURN_IF_ERROR(ReadRows(
+      reader.get(), kSql, "rollups: product lifetimes", {to},
+      [](const Statement& st) {
+        ProductLifetime p{st.ColumnText(0), st.ColumnInt(1), st.ColumnInt(2), st.ColumnInt(3),
+                          std::nullopt};
+        if (auto first = st.ColumnOptInt(4)) p.first_revenue = core::FromMicros(*first);
+        return p;
+      },
+      &out));
   return out;
 }
 
@@ -263,19 +267,15 @@ Result<std::vector<SubscriptionEventRow>> SqliteStore::ListSubscriptionEvents(co
       "amount_usd, coalesce(json_extract(metadata, '$.interval'), 'month') FROM revenue_events "
       "WHERE event_type IN ('subscription_start', 'subscription_cancel') AND time < ?1 "
       "ORDER BY time, event_id";
-  auto stmt = TALLY_TRY(Statement::Prepare(reader.get(), kSql, "revenue_events: subscriptions"));
-  stmt.BindInt(1, core::ToMicros(to));
   std::vector<SubscriptionEventRow> out;
-  int rc;
-  while ((rc = stmt.Step()) == SQLITE_ROW) {
-    out.push_back(SubscriptionEventRow{core::FromMicros(stmt.ColumnInt(0)), stmt.ColumnText(1),
-                                       stmt.ColumnText(2), stmt.ColumnInt(3) != 0,
-                                       stmt.ColumnOptInt(4), stmt.ColumnText(5)});
-  }
-  if (rc != SQLITE_DONE) {
-    return std::unexpected(
-        sqlite::ErrorFromSqlite(rc, reader.get(), "revenue_events: subscriptions"));
-  }
+  TALLY_RETURN_IF_ERROR(ReadRows(
+      reader.get(), kSql, "revenue_events: subscriptions", {to},
+      [](const Statement& st) {
+        return SubscriptionEventRow{core::FromMicros(st.ColumnInt(0)), st.ColumnText(1),
+                                    st.ColumnText(2), st.ColumnInt(3) != 0, st.ColumnOptInt(4),
+                                    st.ColumnText(5)};
+      },
+      &out));
   return out;
 }
 
