@@ -61,6 +61,21 @@ Status One(const std::string& path, const std::string& name, const std::vector<s
   return OkStatus();
 }
 
+// One value that must be a positive integer.
+Status OnePositive(const std::string& path, const std::string& name,
+                   const std::vector<std::string>& v, std::int64_t* out) {
+  std::string text;
+  TALLY_RETURN_IF_ERROR(One(path, name, v, &text));
+  std::int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || ptr != text.data() + text.size() || n <= 0) {
+    return std::unexpected(Error::InvalidArgument(
+        fmt::format("config {}: {} = '{}' is not a positive integer", path, name, text)));
+  }
+  *out = n;
+  return OkStatus();
+}
+
 }  // namespace
 
 bool IsSourcesSection(const std::string& section) {
@@ -78,16 +93,7 @@ Status LoadSourcesKey(const std::string& path, const std::string& name,
     return OkStatus();
   }
   if (name == "stripe.tolerance_seconds") {
-    std::string text;
-    TALLY_RETURN_IF_ERROR(One(path, name, values, &text));
-    std::int64_t n = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc() || ptr != text.data() + text.size() || n <= 0) {
-      return std::unexpected(Error::InvalidArgument(
-          fmt::format("config {}: {} = '{}' is not a positive integer", path, name, text)));
-    }
-    config->stripe_tolerance_seconds = n;
-    return OkStatus();
+    return OnePositive(path, name, values, &config->stripe_tolerance_seconds);
   }
   if (name == "lemonsqueezy.signing_secret") {
     return One(path, name, values, &config->lemonsqueezy_signing_secret);
@@ -108,18 +114,7 @@ Status LoadSourcesKey(const std::string& path, const std::string& name,
   if (name == "bus.group") return One(path, name, values, &config->bus_group);
   if (name == "bus.consumer") return One(path, name, values, &config->bus_consumer);
   if (name == "bus.dead_letter_stream") return One(path, name, values, &config->bus_dead_letter_stream);
-  if (name == "bus.claim_idle_ms") {
-    std::string text;
-    TALLY_RETURN_IF_ERROR(One(path, name, values, &text));
-    std::int64_t n = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc() || ptr != text.data() + text.size() || n <= 0) {
-      return std::unexpected(Error::InvalidArgument(
-          fmt::format("config {}: {} = '{}' is not a positive integer", path, name, text)));
-    }
-    config->bus_claim_idle_ms = n;
-    return OkStatus();
-  }
+  if (name == "bus.claim_idle_ms") return OnePositive(path, name, values, &config->bus_claim_idle_ms);
   if (name.starts_with("currency.")) {
     std::string rate;
     TALLY_RETURN_IF_ERROR(One(path, name, values, &rate));

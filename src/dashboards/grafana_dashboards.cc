@@ -157,24 +157,17 @@ std::string Literal(const std::string& s) {
   return out + "'";
 }
 
-// The configured zone as an SQL literal.
-std::string ZoneLiteral(const DashboardOptions& o) {
-  std::string zone = "'";
-  for (char c : o.time_zone) zone += c == '\'' ? std::string("''") : std::string(1, c);
-  return zone + "'";
-}
-
 // Start of the current business day / month, as SQL: date_trunc in the
 // configured zone (not the database session's).
 std::string StartOf(const char* unit, const DashboardOptions& o) {
-  return fmt::format("date_trunc('{}', now(), {})", unit, ZoneLiteral(o));
+  return fmt::format("date_trunc('{}', now(), {})", unit, Literal(o.time_zone));
 }
 
 // A time-series bucket column: the business hour or day holding `column`.
 // Grafana's $__timeGroupAlias would cut UTC hours and days, which are not the
 // factory's days (nor the rollups') outside UTC.
 std::string TimeBucket(const char* unit, const char* column, const DashboardOptions& o) {
-  return fmt::format("date_trunc('{}', {}, {}) AS \"time\"", unit, column, ZoneLiteral(o));
+  return fmt::format("date_trunc('{}', {}, {}) AS \"time\"", unit, column, Literal(o.time_zone));
 }
 
 GeneratedDashboard Overview(const DashboardOptions& o) {

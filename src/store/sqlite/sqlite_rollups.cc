@@ -221,6 +221,7 @@ Status SqliteStore::SetRollupTimeZone(const std::string& time_zone) {
   std::lock_guard lock(write_mu_);
   sqlite3* db = TALLY_TRY(Writer("set rollup time zone"));
   const std::string rebuild(sqlite::kRebuildRollupsSql);
+  const core::BusinessCalendar previous = rollups_.calendar();
   Status status = InWriteTransaction(db, "set rollup time zone", [&]() -> Status {
     if (TALLY_TRY(ReadZone(db)) == calendar.time_zone()) return core::OkStatus();
     auto put = TALLY_TRY(Statement::Prepare(
@@ -232,8 +233,8 @@ Status SqliteStore::SetRollupTimeZone(const std::string& time_zone) {
     rollups_.SetCalendar(calendar);
     return sqlite::Exec(db, rebuild.c_str(), "rollups rebuild");
   });
-  // A failed change leaves the stored zone; follow it again.
-  if (!status) (void)InWriteTransaction(db, "rollup time zone", [&] { return SyncRollupCalendar(db); });
+  // A failed change leaves the stored zone (each append re-reads it anyway).
+  if (!status) rollups_.SetCalendar(previous);
   return status;
 }
 
