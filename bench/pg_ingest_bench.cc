@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
     for (int b = 0; b < per_client; ++b) bodies[c].push_back(Body(c, b, batch, now_ms - 3'600'000));
   }
   std::atomic<std::int64_t> failures = 0;
+  Run(fmt::format("{} -q '{}' -c CHECKPOINT", Psql(), *url));
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
@@ -149,6 +150,7 @@ int main(int argc, char** argv) {
     std::cerr << "pg_ingest_bench: export failed\n";
     return 1;
   }
+  Run(fmt::format("{} -q '{}' -c CHECKPOINT", Psql(), *copy_url));
   start = std::chrono::steady_clock::now();
   if (Run(fmt::format("{} -q '{}' -c \"\\copy llm_calls FROM '{}'\"", Psql(), *copy_url, file)) != 0) {
     std::cerr << "pg_ingest_bench: \\copy failed\n";

@@ -144,7 +144,8 @@ int RunServe(const ServeArgs& args) {
       spdlog::error("live counters: {} (run `tally live rebuild`)", s.error().ToString());
     }
   };
-  ingest::Pipeline pipeline(**store, {config.queue_events, config.group_events}, observer);
+  ingest::Pipeline pipeline(**store, {config.queue_events, config.group_events, (*store)->ConcurrentAppends()},
+                           observer);
   pipeline_ptr = &pipeline;
   metrics.SetQueueDepthSource([&pipeline] { return pipeline.queued_events(); });
   metrics.SetLiveDegradedSource([&live_counters] { return live_counters.degraded(); });

@@ -1,5 +1,6 @@
 #include "ingest/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace tally::ingest {
@@ -45,39 +46,82 @@ void Pipeline::Stop() {
 }
 
 void Pipeline::WriterLoop() {
-  std::vector<Item> group;
+  const size_t writers = static_cast<size_t>(std::max(1, options_.writers));
   for (;;) {
+    std::unique_ptr<Flight> landed;
+    auto next = std::make_unique<Flight>();
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
-      std::int64_t events = 0;
-      while (!queue_.empty() &&
-             (group.empty() || events + static_cast<std::int64_t>(queue_.front().batch.events.size()) <=
-                                   options_.group_events)) {
-        events += static_cast<std::int64_t>(queue_.front().batch.events.size());
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      auto can_take = [&] {
+        if (queue_.empty() || flights_.size() >= writers) return false;
+        // A barrier overlaps nothing, on either side.
+        return flights_.empty() || (!flights_.back()->barrier && !queue_.front().batch.events.empty());
+      };
+      auto front_stored = [&] { return !flights_.empty() && flights_.front()->stored; };
+      cv_.wait(lock, [&] {
+        return front_stored() || can_take() || (stopping_ && queue_.empty() && flights_.empty());
+      });
+      if (front_stored()) {
+        landed = std::move(flights_.front());
+        flights_.pop_front();
+      } else if (can_take()) {
+        std::vector<Item>& group = next->group;
+        if (queue_.front().batch.events.empty()) {
+          next->barrier = true;
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        std::int64_t events = 0;
+        while (!next->barrier && !queue_.empty() && !queue_.front().batch.events.empty() &&
+               (group.empty() || events + static_cast<std::int64_t>(queue_.front().batch.events.size()) <=
+                                     options_.group_events)) {
+          events += static_cast<std::int64_t>(queue_.front().batch.events.size());
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      } else {
+        return;  // stopping and drained
       }
     }
-    CommitGroup(group);
-    std::int64_t done_events = 0;
-    for (const Item& item : group) done_events += static_cast<std::int64_t>(item.batch.events.size());
-    {
-      std::lock_guard lock(mu_);
-      queued_events_ -= done_events;
+    if (landed) {
+      if (landed->lane.joinable()) landed->lane.join();
+      Land(*landed);
+    } else {
+      Launch(std::move(next));
     }
-    group.clear();
   }
 }
 
-void Pipeline::CommitGroup(std::vector<Item>& group) {
+void Pipeline::Launch(std::unique_ptr<Flight> flight) {
+  Flight* f = flight.get();
+  f->results.resize(f->group.size());
+  auto store = [this, f] {
+    Store(*f, 0, f->group.size());
+    {
+      std::lock_guard lock(mu_);
+      f->stored = true;
+    }
+    cv_.notify_all();
+  };
+  {
+    std::lock_guard lock(mu_);
+    flights_.push_back(std::move(flight));
+  }
+  // One writer stores on its own thread: no lane to start and join.
+  if (options_.writers <= 1) {
+    store();
+  } else {
+    f->lane = std::thread(store);
+  }
+}
+
+void Pipeline::Store(Flight& f, size_t begin, size_t end) {
   std::vector<const model::Batch*> batches;
-  batches.reserve(group.size());
+  batches.reserve(end - begin);
   std::int64_t events = 0;
-  for (const Item& item : group) {
-    batches.push_back(&item.batch);
-    events += static_cast<std::int64_t>(item.batch.events.size());
+  for (size_t i = begin; i < end; ++i) {
+    batches.push_back(&f.group[i].batch);
+    events += static_cast<std::int64_t>(f.group[i].batch.events.size());
   }
   auto start = std::chrono::steady_clock::now();
   core::Result<std::vector<store::AppendStats>> result = std::unexpected(core::Error::Internal("not run"));
@@ -88,28 +132,44 @@ void Pipeline::CommitGroup(std::vector<Item>& group) {
     // than a dead writer thread and requests that never answer.
     result = std::unexpected(core::Error::Internal(std::string("store append threw: ") + e.what()));
   }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (observer_.on_commit) {
-    observer_.on_commit(events, static_cast<std::int64_t>(batches.size()), seconds, result.has_value());
-  }
+  f.attempts.push_back(Attempt{events, static_cast<std::int64_t>(batches.size()),
+                               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                               result.has_value()});
   if (result) {
-    if (observer_.on_committed) observer_.on_committed(batches, *result);
-    for (size_t i = 0; i < group.size(); ++i) group[i].done((*result)[i]);
+    for (size_t i = begin; i < end; ++i) f.results[i] = std::move((*result)[i - begin]);
     return;
   }
-  if (group.size() == 1 || result.error().code() == core::ErrorCode::kUnavailable) {
+  if (end - begin == 1 || result.error().code() == core::ErrorCode::kUnavailable) {
     // Transient store failure (or a lone batch): every sender gets the error
     // and retries; nothing of theirs was stored.
-    for (Item& item : group) item.done(std::unexpected(result.error()));
+    for (size_t i = begin; i < end; ++i) f.results[i] = std::unexpected(result.error());
     return;
   }
   // One batch may have been refused by the store: isolate it so the others land.
-  for (size_t i = 0; i < group.size(); ++i) {
-    std::vector<Item> single;
-    single.push_back(std::move(group[i]));
-    CommitGroup(single);
-    group[i] = std::move(single[0]);
+  for (size_t i = begin; i < end; ++i) Store(f, i, i + 1);
+}
+
+void Pipeline::Land(Flight& f) {
+  if (observer_.on_commit) {
+    for (const Attempt& a : f.attempts) observer_.on_commit(a.events, a.batches, a.seconds, a.ok);
   }
+  if (observer_.on_committed) {
+    std::vector<const model::Batch*> batches;
+    std::vector<store::AppendStats> stats;
+    for (size_t i = 0; i < f.group.size(); ++i) {
+      if (!f.results[i]) continue;
+      batches.push_back(&f.group[i].batch);
+      stats.push_back(*f.results[i]);
+    }
+    if (!batches.empty()) observer_.on_committed(batches, stats);
+  }
+  std::int64_t events = 0;
+  for (size_t i = 0; i < f.group.size(); ++i) {
+    events += static_cast<std::int64_t>(f.group[i].batch.events.size());
+    f.group[i].done(std::move(f.results[i]));
+  }
+  std::lock_guard lock(mu_);
+  queued_events_ -= events;
 }
 
 }  // namespace tally::ingest

@@ -10,6 +10,14 @@
 //    AppendStats) or failed (with the error; nothing of the batch stored).
 //  - The writer drains up to `group_events` queued events per transaction,
 //    so many concurrent requests share one fsync.
+//  - Up to `writers` groups are in the store at once (Store::
+//    ConcurrentAppends; each on its own lane thread, the one group of a
+//    single writer on the writer thread itself). Their callbacks and
+//    observers still run on the writer thread, one group after the other,
+//    in the order the groups were taken.
+//  - An empty batch is a barrier: its callback runs when every batch taken
+//    before it has been answered and before any taken after it is stored
+//    (the live counters' reconciliation relies on this).
 //  - If a group fails, each of its batches is retried alone, so one batch that
 //    the store refuses does not fail its neighbours.
 //  - Stop() stops taking batches, commits everything queued, then returns.
@@ -33,6 +41,7 @@ namespace tally::ingest {
 struct PipelineOptions {
   std::int64_t queue_events = 500'000;
   std::int64_t group_events = 50'000;
+  int writers = 1;  // groups in the store at once (Store::ConcurrentAppends)
 };
 
 // Observations for metrics; all optional. Called on the writer thread.
@@ -66,8 +75,27 @@ class Pipeline {
     model::Batch batch;
     Callback done;
   };
+  // What one Append call did, for the on_commit observer.
+  struct Attempt {
+    std::int64_t events = 0, batches = 0;
+    double seconds = 0;
+    bool ok = false;
+  };
+  // A group on its way through the store.
+  struct Flight {
+    std::vector<Item> group;
+    bool barrier = false;  // a lone empty batch: nothing is stored alongside it
+    std::vector<core::Result<store::AppendStats>> results;  // one per item
+    std::vector<Attempt> attempts;
+    bool stored = false;  // guarded by mu_
+    std::thread lane;
+  };
   void WriterLoop();
-  void CommitGroup(std::vector<Item>& group);
+  void Launch(std::unique_ptr<Flight> flight);
+  // Appends group[begin, end); on failure each batch alone (see above).
+  void Store(Flight& f, size_t begin, size_t end);
+  // On the writer thread: observers, callbacks, queue accounting.
+  void Land(Flight& f);
 
   store::Store& store_;
   const PipelineOptions options_;
@@ -78,6 +106,7 @@ class Pipeline {
   std::deque<Item> queue_;          // guarded by mu_
   std::int64_t queued_events_ = 0;  // guarded by mu_; includes the group being committed
   bool stopping_ = false;           // guarded by mu_
+  std::deque<std::unique_ptr<Flight>> flights_;  // in the order taken; writer thread only
   std::thread writer_;
 };
 

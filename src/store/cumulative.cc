@@ -25,6 +25,11 @@ const model::CumulativeAmount* CumulativeOf(const model::Event& e) {
 
 }  // namespace
 
+bool HasRunningTotals(const model::Batch& batch) {
+  return std::any_of(batch.events.begin(), batch.events.end(),
+                     [](const model::Event& e) { return CumulativeOf(e) != nullptr; });
+}
+
 RunningTotalBounds BoundsOf(const std::string& key) {
   // ';' is the byte after ':', so [key + ":", key + ";") is every id with the
   // prefix, and [key, key + ";") the whole group as one index range.
@@ -39,10 +44,7 @@ core::Result<CumulativePlan> PlanCumulative(std::span<const model::Batch* const>
   std::map<std::string, core::Money> held;
   for (size_t b = 0; b < batches.size(); ++b) {
     const model::Batch& batch = *batches[b];
-    if (std::none_of(batch.events.begin(), batch.events.end(),
-                     [](const model::Event& e) { return CumulativeOf(e) != nullptr; })) {
-      continue;
-    }
+    if (!HasRunningTotals(batch)) continue;
     auto copy = std::make_unique<model::Batch>();
     copy->source = batch.source;
     CumulativePlan::Rewrite rw;

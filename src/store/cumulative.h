@@ -62,6 +62,9 @@ class CumulativePlan {
   std::vector<Rewrite> rewrites_;
 };
 
+// Whether any event of the batch carries a running total.
+bool HasRunningTotals(const model::Batch& batch);
+
 // invalid_argument when an event's id is not its key + ":" + a suffix (its
 // rows could then not be found again); a reader error is returned as is.
 core::Result<CumulativePlan> PlanCumulative(std::span<const model::Batch* const> batches,

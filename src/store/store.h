@@ -9,9 +9,10 @@
 //  - Reads never block the writer for long (SQLite WAL readers; PostgreSQL
 //    MVCC) and see only committed data.
 //  - Query runs one read-only statement; writes are refused.
-// Thread-safety: all methods may be called from any thread concurrently;
-// Append calls are serialized internally (the pipeline calls it from one
-// writer thread anyway).
+// Thread-safety: all methods may be called from any thread concurrently.
+// Append calls are serialized internally except where the backend says
+// overlapping them pays (ConcurrentAppends); the ingest pipeline runs that
+// many at once.
 #pragma once
 
 #include <chrono>
@@ -109,6 +110,10 @@ class Store {
 
   // See the contract above. Returns one AppendStats per batch, in order.
   virtual Result<std::vector<AppendStats>> Append(std::span<const model::Batch* const> batches) = 0;
+  // How many Append calls may usefully run at once, each on its own thread.
+  // 1: they run one after the other anyway (one writer). More: their work
+  // overlaps in the database, the contract above still holding for each.
+  virtual int ConcurrentAppends() const { return 1; }
 
   // Number of stored events of a kind (for status pages and tests).
   virtual Result<std::int64_t> CountEvents(model::EventKind kind) = 0;

@@ -58,7 +58,7 @@ Result<AlertFireOutcome> PostgresStore::FireAlert(const AlertRecord& alert) {
   auto lease = TALLY_TRY(Acquire(context));
   PGconn* conn = lease.get();
   AlertFireOutcome out;
-  TALLY_RETURN_IF_ERROR(InTransaction(conn, context, /*write_lock=*/false, [&]() -> Status {
+  TALLY_RETURN_IF_ERROR(InTransaction(conn, context, Writer::kNone, [&]() -> Status {
     // xmax = 0 tells a fresh insert from the update of the firing row. A
     // silence set on an earlier episode still holds for a new one.
     auto res = TALLY_TRY(pg::Run(
@@ -86,7 +86,7 @@ Status PostgresStore::ResolveAlert(std::int64_t id, core::Timestamp at) {
   std::string context = fmt::format("resolve alert {}", id);
   auto lease = TALLY_TRY(Acquire(context));
   PGconn* conn = lease.get();
-  return InTransaction(conn, context, false, [&]() -> Status {
+  return InTransaction(conn, context, Writer::kNone, [&]() -> Status {
     TALLY_RETURN_IF_ERROR(ReadAlertById(conn, id, context));
     TALLY_TRY(pg::Run(conn,
                       "UPDATE alerts SET state = 'resolved', resolved_at = tally_ts($2::bigint) "
@@ -133,7 +133,7 @@ Status PostgresStore::AckAlert(std::int64_t id, const std::string& actor, core::
   std::string context = fmt::format("acknowledge alert {}", id);
   auto lease = TALLY_TRY(Acquire(context));
   PGconn* conn = lease.get();
-  return InTransaction(conn, context, false, [&]() -> Status {
+  return InTransaction(conn, context, Writer::kNone, [&]() -> Status {
     TALLY_RETURN_IF_ERROR(ReadAlertById(conn, id, context));
     TALLY_TRY(pg::Run(conn,
                       "UPDATE alerts SET acked_at = tally_ts($2::bigint), acked_by = $3 "
@@ -148,7 +148,7 @@ Status PostgresStore::SilenceAlert(std::int64_t id, core::Timestamp until, const
   std::string context = fmt::format("silence alert {}", id);
   auto lease = TALLY_TRY(Acquire(context));
   PGconn* conn = lease.get();
-  return InTransaction(conn, context, false, [&]() -> Status {
+  return InTransaction(conn, context, Writer::kNone, [&]() -> Status {
     TALLY_RETURN_IF_ERROR(ReadAlertById(conn, id, context));
     TALLY_TRY(pg::Run(conn, "UPDATE alerts SET silenced_until = tally_ts($2::bigint) WHERE id = $1",
                       {std::to_string(id), Us(until)}, context));

@@ -1,6 +1,9 @@
-// PostgresStore::Append: the hot path. All batches go into ONE transaction,
-// under the cluster-wide write lock. Per event kind, C++ keeps the first
-// occurrence of each id in the call, then claims those ids in <table>_ids
+// PostgresStore::Append: the hot path. All batches go into ONE transaction.
+// Appends overlap (ConcurrentAppends, pg_locks.h): each holds the ingest
+// lock shared while it claims ids and stores raw rows, and takes the write
+// lock only for its rollups and COMMIT, so one append's COPY runs while the
+// one before commits. Per event kind, C++ keeps the first occurrence of each
+// id in the call, then claims those ids in <table>_ids, in byte order
 // (binary COPY of event_id and time): optimistically, expecting them new, so
 // a call of new events costs no lookup at all; when any was stored before,
 // the claim's unique violation rolls the transaction back and the call is
@@ -10,7 +13,8 @@
 // folded in C++ (pg_llm_ingest.h); the other kinds through the session-
 // temporary acc_<table> and INSERT ... SELECT. The rollup statements then
 // fold the new rows into the rollups before COMMIT. The caller is answered
-// only after COMMIT returned.
+// only after COMMIT returned. A call with running totals plans them from the
+// stored rows before claiming anything, so it writes exclusively.
 //
 // Ids past their kind's id horizon (tally_id_horizons, moved forward by the
 // maintenance when retention drops raw partitions, pg_maintenance.h) are no
@@ -18,6 +22,7 @@
 // re-sends: they are not stored and count as duplicates.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 #include <unordered_set>
@@ -26,6 +31,7 @@
 #include "store/postgres/pg_copy_binary.h"
 #include "store/postgres/pg_kinds.h"
 #include "store/postgres/pg_llm_ingest.h"
+#include "store/postgres/pg_locks.h"
 #include "store/postgres/pg_store.h"
 
 namespace tally::store {
@@ -101,17 +107,22 @@ Result<std::vector<AppendStats>> PostgresStore::Append(
   bool any = false;
   for (const model::Batch* b : batches) any = any || !b->events.empty();
   if (!any) return stats;
-  std::lock_guard lock(write_mu_);
+  const bool exclusive = std::any_of(batches.begin(), batches.end(),
+                                     [](const model::Batch* b) { return HasRunningTotals(*b); });
+  std::unique_lock<std::mutex> local(write_mu_, std::defer_lock);
+  if (exclusive) local.lock();
   auto lease = TALLY_TRY(Acquire("append"));
   // First as if every id were new; when one was not, the claim's unique
   // violation rolled everything back and the call is redone carefully.
   bool collided = false;
   for (bool optimistic : {true, false}) {
     TALLY_RETURN_IF_ERROR(EnsureStaging(lease.pooled()));
-    Status status = InTransaction(lease.get(), "append", /*write_lock=*/true, [&]() -> Status {
-      return AppendInTransaction(lease.pooled(), batches, &stats, optimistic,
-                                 optimistic ? &collided : nullptr);
-    });
+    Status status = InTransaction(
+        lease.get(), "append", exclusive ? Writer::kExclusive : Writer::kAppend, [&]() -> Status {
+          return AppendInTransaction(lease.pooled(), batches, &stats, optimistic,
+                                     optimistic ? &collided : nullptr,
+                                     /*lock_rollups=*/!exclusive);
+        });
     if (status) return stats;
     if (!optimistic || !collided) return std::unexpected(std::move(status).error());
   }
@@ -121,7 +132,7 @@ Result<std::vector<AppendStats>> PostgresStore::Append(
 Status PostgresStore::AppendInTransaction(PooledConn& c,
                                           std::span<const model::Batch* const> given,
                                           std::vector<AppendStats>* stats_out, bool optimistic,
-                                          bool* collided) {
+                                          bool* collided, bool lock_rollups) {
   PGconn* conn = c.conn.get();
   // Running totals become their increase, read in this transaction (under
   // the cluster-wide write lock).
@@ -204,6 +215,11 @@ Status PostgresStore::AppendInTransaction(PooledConn& c,
       }
     }
     if (fresh.empty()) continue;
+    // Byte order (the index's "C" order): two appends waiting on each
+    // other's claims would each have to claim a smaller id after a larger.
+    std::sort(fresh.begin(), fresh.end(), [&](int a, int b) {
+      return model::EventIdOf(event_at(a)) < model::EventIdOf(event_at(b));
+    });
     pg::BinaryCopy ids;
     for (int seq : fresh) {
       const model::Event& e = event_at(seq);
@@ -280,6 +296,10 @@ Status PostgresStore::AppendInTransaction(PooledConn& c,
     }
   }
   FinishCumulative(plan, &stats);
+  if (lock_rollups && std::find(stored.begin(), stored.end(), true) != stored.end()) {
+    TALLY_RETURN_IF_ERROR(pg::Exec(conn, fmt::format("SELECT pg_advisory_xact_lock({})", pg::kWriteLock),
+                                   "append: write lock"));
+  }
   // Rollups commit with the raw rows they summarize (same transaction), from
   // the rows actually stored: a duplicate changes nothing.
   for (const pg::KindSpec& k : pg::Kinds()) {

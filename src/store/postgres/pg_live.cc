@@ -49,7 +49,7 @@ Status PostgresStore::SetKillSwitch(const KillSwitchChange& change) {
   auto lease = TALLY_TRY(Acquire(context));
   PGconn* conn = lease.get();
   const std::string at = std::to_string(core::ToMicros(change.at));
-  return InTransaction(conn, context, /*write_lock=*/false, [&]() -> Status {
+  return InTransaction(conn, context, Writer::kNone, [&]() -> Status {
     if (change.target == kFactoryTarget) {
       TALLY_TRY(pg::Run(conn,
                         "INSERT INTO kill_switches (target, paused, reason, actor, updated_at) "

@@ -8,6 +8,7 @@
 
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/pg_kinds.h"
+#include "store/postgres/pg_locks.h"
 #include "store/postgres/pg_schema.h"
 
 namespace tally::store::pg {
@@ -53,8 +54,7 @@ core::Status Transaction(PGconn* conn, std::string_view context, Body body) {
 
 // One event table: partman's maintenance for it, the id horizon moved past
 // what it dropped, under the write lock.
-core::Status MaintainTable(PGconn* conn, const KindSpec& k, std::int64_t write_lock,
-                           MaintenanceReport* report) {
+core::Status MaintainTable(PGconn* conn, const KindSpec& k, MaintenanceReport* report) {
   const std::string table(k.table);
   const std::string context = fmt::format("maintenance: {}", table);
   auto schema = TALLY_TRY(Run(conn, "SELECT current_schema()", {}, context));
@@ -64,8 +64,8 @@ core::Status MaintainTable(PGconn* conn, const KindSpec& k, std::int64_t write_l
       report->skipped = true;
       return core::OkStatus();
     }
-    TALLY_RETURN_IF_ERROR(
-        Exec(conn, fmt::format("SELECT pg_advisory_xact_lock({})", write_lock), context));
+    // Exclusive: no append is mid-transaction while partitions change.
+    TALLY_RETURN_IF_ERROR(Exec(conn, ExclusiveWriterLocks(), context));
     auto before = TALLY_TRY(Children(conn, parent));
     // Which of the partitions retention may drop hold rows: only those move
     // the id horizon (an empty one forgets no id).
@@ -127,12 +127,12 @@ core::Status PruneIds(PGconn* conn, const KindSpec& k, MaintenanceReport* report
 
 }  // namespace
 
-core::Result<MaintenanceReport> RunMaintenance(PGconn* conn, std::int64_t write_lock) {
+core::Result<MaintenanceReport> RunMaintenance(PGconn* conn) {
   MaintenanceReport report;
   Features f = TALLY_TRY(InstalledFeatures(conn));
   if (!f.partman || f.timescaledb) return report;
   for (const KindSpec& k : Kinds()) {
-    TALLY_RETURN_IF_ERROR(MaintainTable(conn, k, write_lock, &report));
+    TALLY_RETURN_IF_ERROR(MaintainTable(conn, k, &report));
     if (report.skipped) return report;
     if (k.retention_days == 0) continue;
     TALLY_RETURN_IF_ERROR(PruneIds(conn, k, &report));

@@ -36,8 +36,8 @@ struct MaintenanceReport {
   std::int64_t ids_pruned = 0;
 };
 
-// write_lock: the advisory lock key every tally writer takes per transaction.
-core::Result<MaintenanceReport> RunMaintenance(PGconn* conn, std::int64_t write_lock);
+// Changes partitions as an exclusive writer (pg_locks.h).
+core::Result<MaintenanceReport> RunMaintenance(PGconn* conn);
 
 // The key of the maintenance's own advisory lock (tests hold it to see a run
 // skipped).

@@ -77,7 +77,7 @@ Result<ParkOutcome> PostgresStore::ParkEvent(const ParkedEvent& parked,
   TALLY_RETURN_IF_ERROR(EnsureStaging(lease.pooled()));
   PGconn* conn = lease.get();
   ParkOutcome outcome;
-  Status status = InTransaction(conn, context, /*write_lock=*/true, [&]() -> Status {
+  Status status = InTransaction(conn, context, Writer::kExclusive, [&]() -> Status {
     auto existing = TALLY_TRY(pg::Run(
         conn, "SELECT id FROM parked_events WHERE provider = $1 AND provider_event_id = $2",
         {parked.provider, parked.provider_event_id}, context));
@@ -161,7 +161,7 @@ Result<ReplayStats> PostgresStore::PutMappingAndReplay(const ProductMapping& m,
   TALLY_RETURN_IF_ERROR(EnsureStaging(lease.pooled()));
   PGconn* conn = lease.get();
   ReplayStats stats;
-  Status status = InTransaction(conn, context, /*write_lock=*/true, [&]() -> Status {
+  Status status = InTransaction(conn, context, Writer::kExclusive, [&]() -> Status {
     auto put = pg::Run(
         conn,
         "INSERT INTO product_mappings (provider, external_id, product_id, channel_id, created_at) "
@@ -194,7 +194,7 @@ Result<ReplayStats> PostgresStore::ReplayParked(const ParkedResolver& resolve,
   TALLY_RETURN_IF_ERROR(EnsureStaging(lease.pooled()));
   PGconn* conn = lease.get();
   ReplayStats stats;
-  Status status = InTransaction(conn, "parked_events: replay", /*write_lock=*/true, [&]() -> Status {
+  Status status = InTransaction(conn, "parked_events: replay", Writer::kExclusive, [&]() -> Status {
     stats = TALLY_TRY(ReplayLocked(conn, lease.pooled(), nullptr, resolve, now));
     return core::OkStatus();
   });

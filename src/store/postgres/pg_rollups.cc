@@ -209,7 +209,7 @@ Status PostgresStore::RebuildRollups() {
   std::lock_guard lock(write_mu_);
   auto lease = TALLY_TRY(Acquire("rollups rebuild"));
   PGconn* conn = lease.get();
-  return InTransaction(conn, "rollups rebuild", /*write_lock=*/true,
+  return InTransaction(conn, "rollups rebuild", Writer::kExclusive,
                        [&] { return pg::Exec(conn, kRebuildSql, "rollups rebuild"); });
 }
 
@@ -227,7 +227,7 @@ Status PostgresStore::SetRollupTimeZone(const std::string& time_zone) {
   PGconn* conn = lease.get();
   // Under the write lock every node's appends wait, so no delta lands in a
   // bucket of the old zone between the function swap and the rebuild.
-  return InTransaction(conn, "set rollup time zone", /*write_lock=*/true, [&]() -> Status {
+  return InTransaction(conn, "set rollup time zone", Writer::kExclusive, [&]() -> Status {
     auto res = TALLY_TRY(pg::Run(
         conn, "SELECT value FROM store_settings WHERE key = 'rollup_time_zone' FOR UPDATE", {},
         "store_settings: read"));

@@ -7,15 +7,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "store/postgres/pg_locks.h"
 #include "store/postgres/pg_schema.h"
 
 namespace tally::store {
-
-namespace {
-// The cluster-wide writer lock (pg_advisory_xact_lock): any constant every
-// tally node agrees on.
-constexpr std::int64_t kWriteLock = 0x7461'6c6c'7977'7269;  // "tallywri"
-}  // namespace
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url) {
   return Open(url, Options{});
@@ -24,6 +21,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& ur
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url,
                                                            Options options) {
   if (options.max_connections < 1) options.max_connections = 1;
+  options.concurrent_appends = std::clamp(options.concurrent_appends, 1, options.max_connections);
   std::unique_ptr<PostgresStore> store(new PostgresStore(url, options));
   if (options.read_only) {
     auto lease = TALLY_TRY(store->Acquire("open"));
@@ -95,12 +93,16 @@ void PostgresStore::Release(std::unique_ptr<PooledConn> c) {
   pool_cv_.notify_one();
 }
 
-Status PostgresStore::InTransaction(PGconn* conn, std::string_view context, bool write_lock,
+Status PostgresStore::InTransaction(PGconn* conn, std::string_view context, Writer writer,
                                     const std::function<Status()>& body) {
-  // BEGIN and the lock in one round trip.
-  Status status = pg::Exec(
-      conn, write_lock ? fmt::format("BEGIN; SELECT pg_advisory_xact_lock({})", kWriteLock) : "BEGIN",
-      fmt::format("{}: begin", context));
+  // BEGIN and the locks in one round trip.
+  std::string begin = "BEGIN";
+  if (writer == Writer::kAppend) {
+    begin += fmt::format("; SELECT pg_advisory_xact_lock_shared({})", pg::kIngestLock);
+  } else if (writer == Writer::kExclusive) {
+    begin += "; " + pg::ExclusiveWriterLocks();
+  }
+  Status status = pg::Exec(conn, begin, fmt::format("{}: begin", context));
   if (!status) {
     if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
       (void)pg::Exec(conn, "ROLLBACK", context);
@@ -141,14 +143,14 @@ Status PostgresStore::Migrate() {
   }
   TALLY_RETURN_IF_ERROR(pg::MigrateSchema(lease.get(), options_.compress_after_days));
   TALLY_RETURN_IF_ERROR(pg::EnsureSqlReaderRole(lease.get()));
-  auto report = pg::RunMaintenance(lease.get(), kWriteLock);
+  auto report = pg::RunMaintenance(lease.get());
   if (!report) return std::unexpected(std::move(report).error());
   return core::OkStatus();
 }
 
 Result<pg::MaintenanceReport> PostgresStore::RunMaintenance() {
   auto lease = TALLY_TRY(Acquire("maintenance"));
-  return pg::RunMaintenance(lease.get(), kWriteLock);
+  return pg::RunMaintenance(lease.get());
 }
 
 void PostgresStore::StartMaintenance(std::chrono::seconds every, MaintenanceCallback on_run) {

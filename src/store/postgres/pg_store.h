@@ -8,10 +8,11 @@
 // default) before it returns; acks follow the commit.
 //
 // Concurrency: a pool of connections (up to max_connections), lent one per
-// call. Writes (Append, parked events, rollup rebuild) take a transaction-
-// level advisory lock, so they are serialized across every tally node on the
-// database as well as inside this process; reads run concurrently (MVCC) and
-// see only committed data.
+// call. Writes take transaction-level advisory locks (pg_locks.h) valid
+// across every tally node on the database: appends overlap while they claim
+// ids and COPY rows and are serialized for their rollups and COMMIT; other
+// writes (parked events, rollup rebuild, maintenance) run alone. Reads run
+// concurrently (MVCC) and see only committed data.
 //
 // Failures: a connection the server dropped (restart, network) is discarded
 // when returned, and the next call connects anew; while the server is down
@@ -45,6 +46,9 @@ class PostgresStore final : public Store {
     int compress_after_days = 7;
     // How long connecting may take before the call fails with unavailable.
     int connect_timeout_seconds = 5;
+    // Appends the ingest pipeline overlaps (Store::ConcurrentAppends): two
+    // keep the database busy while one of them waits for its COMMIT.
+    int concurrent_appends = 2;
   };
 
   // url: a libpq connection URI ("postgres://user:pw@host:5432/db") or
@@ -64,6 +68,7 @@ class PostgresStore final : public Store {
 
   Status Migrate() override;
   Result<std::vector<AppendStats>> Append(std::span<const model::Batch* const> batches) override;
+  int ConcurrentAppends() const override { return options_.concurrent_appends; }
   Result<std::int64_t> CountEvents(model::EventKind kind) override;
   Result<bool> HasEvent(model::EventKind kind, const std::string& event_id) override;
 
@@ -141,18 +146,24 @@ class PostgresStore final : public Store {
 
   Result<Lease> Acquire(std::string_view what);
   void Release(std::unique_ptr<PooledConn> c);
-  // BEGIN; body; COMMIT on a lent connection (ROLLBACK on failure). With
-  // write_lock, takes the cluster-wide write advisory lock first.
-  Status InTransaction(PGconn* conn, std::string_view context, bool write_lock,
+  // Which cluster-wide locks a transaction takes at BEGIN (pg_locks.h):
+  // none (reads, alerts, kill switches), the ingest lock shared (appends,
+  // which take the write lock themselves before their rollups) or both
+  // exclusively (every other write).
+  enum class Writer { kNone, kAppend, kExclusive };
+  // BEGIN; body; COMMIT on a lent connection (ROLLBACK on failure).
+  Status InTransaction(PGconn* conn, std::string_view context, Writer writer,
                        const std::function<Status()>& body);
   // The body of Append inside an open write transaction (also the parked
   // replay's path): stages, deduplicates, inserts and folds rollups.
   // optimistic: claim ids as if none were stored; a stored one fails the
   // call with conflict and sets *collided (the caller rolls back and redoes
   // it carefully). Otherwise ids already stored are found and skipped.
+  // lock_rollups: the transaction holds only the ingest lock (Writer::
+  // kAppend); the write lock is taken before the rollups are touched.
   Status AppendInTransaction(PooledConn& c, std::span<const model::Batch* const> batches,
                              std::vector<AppendStats>* stats, bool optimistic = false,
-                             bool* collided = nullptr);
+                             bool* collided = nullptr, bool lock_rollups = false);
   Status EnsureStaging(PooledConn& c);
   Result<ReplayStats> ReplayLocked(PGconn* conn, PooledConn& c, const std::string* provider,
                                    const ParkedResolver& resolve, core::Timestamp now);
