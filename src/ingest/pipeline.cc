@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <system_error>
 
 namespace tally::ingest {
 
@@ -94,7 +95,8 @@ void Pipeline::WriterLoop() {
 
 void Pipeline::Launch(std::unique_ptr<Flight> flight) {
   Flight* f = flight.get();
-  f->results.resize(f->group.size());
+  // Every slot is overwritten by Store; one that were not must not ack.
+  f->results.assign(f->group.size(), std::unexpected(core::Error::Internal("batch was not stored")));
   auto store = [this, f] {
     Store(*f, 0, f->group.size());
     {
@@ -107,12 +109,16 @@ void Pipeline::Launch(std::unique_ptr<Flight> flight) {
     std::lock_guard lock(mu_);
     flights_.push_back(std::move(flight));
   }
-  // One writer stores on its own thread: no lane to start and join.
-  if (options_.writers <= 1) {
-    store();
-  } else {
-    f->lane = std::thread(store);
+  // One writer stores on its own thread: no lane to start and join. A lane
+  // that cannot be started (no threads left) stores here too.
+  if (options_.writers > 1) {
+    try {
+      f->lane = std::thread(store);
+      return;
+    } catch (const std::system_error&) {
+    }
   }
+  store();
 }
 
 void Pipeline::Store(Flight& f, size_t begin, size_t end) {

@@ -38,6 +38,24 @@ class FaultyStore : public store::Store {
     }
     cv_.notify_all();
   }
+  // Append calls holding this event id wait (after counting themselves as
+  // entered) until ReleaseHeld: one group held while others go through.
+  void HoldEventId(std::string id) {
+    std::lock_guard l(mu_);
+    held_id_ = std::move(id);
+  }
+  void ReleaseHeld() {
+    {
+      std::lock_guard l(mu_);
+      held_id_.reset();
+    }
+    cv_.notify_all();
+  }
+  // Blocks until `n` Append calls have returned from the wrapped store.
+  void WaitForReturns(int n) {
+    std::unique_lock l(mu_);
+    cv_.wait(l, [&] { return appends_returned_ >= n; });
+  }
   // Blocks until `n` Append calls have entered.
   void WaitForAppends(int n) {
     std::unique_lock l(mu_);
@@ -60,21 +78,22 @@ class FaultyStore : public store::Store {
       batches_per_append_.push_back(batches.size());
       cv_.notify_all();
       cv_.wait(l, [&] { return gate_open_; });
+      cv_.wait(l, [&] { return !held_id_ || !Holds(batches, *held_id_); });
       if (fail_count_ > 0) {
         --fail_count_;
         return std::unexpected(*fail_error_);
       }
-      if (refused_id_) {
-        for (const auto* b : batches) {
-          for (const auto& e : b->events) {
-            if (model::EventIdOf(e) == *refused_id_) {
-              return std::unexpected(core::Error::Conflict("refused event " + *refused_id_));
-            }
-          }
-        }
+      if (refused_id_ && Holds(batches, *refused_id_)) {
+        return std::unexpected(core::Error::Conflict("refused event " + *refused_id_));
       }
     }
-    return inner_.Append(batches);
+    auto result = inner_.Append(batches);
+    {
+      std::lock_guard l(mu_);
+      ++appends_returned_;
+    }
+    cv_.notify_all();
+    return result;
   }
   core::Result<std::int64_t> CountEvents(model::EventKind k) override { return inner_.CountEvents(k); }
   core::Result<bool> HasEvent(model::EventKind k, const std::string& id) override { return inner_.HasEvent(k, id); }
@@ -161,14 +180,25 @@ class FaultyStore : public store::Store {
   }
 
  private:
+  static bool Holds(std::span<const model::Batch* const> batches, const std::string& id) {
+    for (const auto* b : batches) {
+      for (const auto& e : b->events) {
+        if (model::EventIdOf(e) == id) return true;
+      }
+    }
+    return false;
+  }
+
   store::Store& inner_;
   std::mutex mu_;
   std::condition_variable cv_;
   int fail_count_ = 0;
   std::optional<core::Error> fail_error_;
   std::optional<std::string> refused_id_;
+  std::optional<std::string> held_id_;
   bool gate_open_ = true;
   int appends_entered_ = 0;
+  int appends_returned_ = 0;
   std::vector<size_t> batches_per_append_;
 };
 

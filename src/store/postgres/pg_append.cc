@@ -48,8 +48,9 @@ const KindSql& SqlOf(const pg::KindSpec& k) {
     for (const pg::KindSpec& s : pg::Kinds()) {
       out[static_cast<int>(s.kind)] = KindSql{
           fmt::format("COPY {}_ids (event_id, time) FROM STDIN (FORMAT binary)", s.table),
+          // ORDER BY: claims in byte order here too (pg_locks.h).
           fmt::format("INSERT INTO {}_ids (event_id, time) SELECT event_id, time FROM claim_ids "
-                      "ON CONFLICT DO NOTHING RETURNING event_id",
+                      "ORDER BY event_id ON CONFLICT DO NOTHING RETURNING event_id",
                       s.table),
           fmt::format("INSERT INTO {0} ({1}) SELECT {2} FROM acc_{0} k", s.table,
                       s.insert_columns, s.insert_select)};
@@ -134,8 +135,8 @@ Status PostgresStore::AppendInTransaction(PooledConn& c,
                                           std::vector<AppendStats>* stats_out, bool optimistic,
                                           bool* collided, bool lock_rollups) {
   PGconn* conn = c.conn.get();
-  // Running totals become their increase, read in this transaction (under
-  // the cluster-wide write lock).
+  // Running totals become their increase, read in this transaction (calls
+  // holding any run as exclusive writers, pg_locks.h).
   CumulativePlan plan = TALLY_TRY(PlanCumulative(
       given, [conn](const std::string& key) { return StoredRunningTotal(conn, key); }));
   std::span<const model::Batch* const> batches = plan.batches();
@@ -160,8 +161,8 @@ Status PostgresStore::AppendInTransaction(PooledConn& c,
         ->events[static_cast<size_t>(where[static_cast<size_t>(seq)].second)];
   };
 
-  // Id horizons, read under the write lock (the maintenance moves them under
-  // it too), so no append can slip an expired event past a horizon.
+  // Id horizons, read under the ingest lock (the maintenance moves them as
+  // an exclusive writer), so no append can slip an expired event past one.
   std::array<std::optional<std::int64_t>, model::kEventKindCount> horizon;
   {
     auto res = TALLY_TRY(pg::Run(conn, "SELECT table_name, tally_us(horizon) FROM tally_id_horizons",

@@ -1,9 +1,10 @@
 // PostgresStore: product mappings and parked webhooks (store/parked.h).
 //
-// Every write here runs in one transaction holding the same write advisory
-// lock as Append, so a mapping added concurrently with a webhook (on any
-// node) is seen either by the park (which then stores the events) or by the
-// replay (which then finds the parked row).
+// Every write here runs in one transaction as an exclusive writer
+// (pg_locks.h), so a mapping added concurrently with a webhook (on any node)
+// is seen either by the park (which then stores the events) or by the replay
+// (which then finds the parked row). Parking is rare (a webhook whose
+// product is not mapped yet); while one runs, appends wait.
 #include <fmt/format.h>
 
 #include <map>

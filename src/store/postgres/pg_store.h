@@ -175,7 +175,9 @@ class PostgresStore final : public Store {
 
   const std::string url_;
   const Options options_;
-  std::mutex write_mu_;  // serializes this process's writers (the lock below spans nodes)
+  // Serializes this process's exclusive writers before they take a
+  // connection (appends without running totals do not take it).
+  std::mutex write_mu_;
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;

@@ -143,5 +143,80 @@ TEST_F(PipelineTest, StopCommitsEverythingQueuedThenRefuses) {
   EXPECT_EQ(late.error().code(), core::ErrorCode::kUnavailable);
 }
 
+// --- several writers (Store::ConcurrentAppends) --------------------------------
+
+// Callback order, recorded from the writer thread.
+class Answers {
+ public:
+  Pipeline::Callback Record(std::string name, std::function<void()> also = {}) {
+    return [this, name = std::move(name), also = std::move(also)](core::Result<store::AppendStats> r) {
+      if (also) also();
+      std::lock_guard l(mu_);
+      order_.push_back(r ? name : name + " failed");
+    };
+  }
+  std::vector<std::string> order() {
+    std::lock_guard l(mu_);
+    return order_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> order_;
+};
+
+TEST_F(PipelineTest, WritersOverlapGroupsAndAnswerThemInTheOrderTaken) {
+  Pipeline pipeline(*faulty_, {.queue_events = 1000, .group_events = 3, .writers = 2});
+  Answers answers;
+  faulty_->HoldEventId("a-0");
+  ASSERT_TRUE(pipeline.Submit(MakeBatch("a", 3), answers.Record("a")));
+  faulty_->WaitForAppends(1);
+  ASSERT_TRUE(pipeline.Submit(MakeBatch("b", 3), answers.Record("b")));
+  // b is stored while a is still in the store: two groups at once.
+  faulty_->WaitForReturns(1);
+  EXPECT_TRUE(*real_->HasEvent(model::EventKind::kLlmCall, "b-0"));
+  EXPECT_FALSE(*real_->HasEvent(model::EventKind::kLlmCall, "a-0"));
+  faulty_->ReleaseHeld();
+  pipeline.Stop();
+  // b committed first, but is answered after a, which was taken first.
+  EXPECT_EQ(answers.order(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(Stored(), 6);
+}
+
+TEST_F(PipelineTest, EmptyBatchIsABarrierBetweenOverlappingWriters) {
+  // Three writers: lanes to spare for both the barrier and c.
+  Pipeline pipeline(*faulty_, {.queue_events = 1000, .group_events = 3, .writers = 3});
+  Answers answers;
+  std::int64_t stored_at_barrier = -1;
+  faulty_->HoldEventId("a-0");
+  ASSERT_TRUE(pipeline.Submit(MakeBatch("a", 3), answers.Record("a")));
+  faulty_->WaitForAppends(1);
+  ASSERT_TRUE(pipeline.Submit(model::Batch{"barrier", {}},
+                              answers.Record("barrier", [&] { stored_at_barrier = Stored(); })));
+  ASSERT_TRUE(pipeline.Submit(MakeBatch("c", 3), answers.Record("c")));
+  // Neither the barrier nor c may enter the store while a is held there.
+  faulty_->ReleaseHeld();
+  pipeline.Stop();
+  EXPECT_EQ(answers.order(), (std::vector<std::string>{"a", "barrier", "c"}));
+  EXPECT_EQ(stored_at_barrier, 3) << "the barrier must see a committed and c not yet stored";
+  EXPECT_EQ(Stored(), 6);
+}
+
+TEST_F(PipelineTest, OverlappingWritersStillIsolateARefusedBatch) {
+  Pipeline pipeline(*faulty_, {.queue_events = 1000, .group_events = 1000, .writers = 2});
+  Answers answers;
+  faulty_->CloseGate();
+  ASSERT_TRUE(pipeline.Submit(MakeBatch("hold", 1), answers.Record("hold")));
+  faulty_->WaitForAppends(1);
+  faulty_->RefuseEventId("bad-1");
+  ASSERT_TRUE(pipeline.Submit(MakeBatch("ok", 2), answers.Record("ok")));
+  ASSERT_TRUE(pipeline.Submit(MakeBatch("bad", 2), answers.Record("bad")));
+  faulty_->WaitForAppends(2);  // ok and bad as one group, beside hold
+  faulty_->OpenGate();
+  pipeline.Stop();
+  EXPECT_EQ(answers.order(), (std::vector<std::string>{"hold", "ok", "bad failed"}));
+  EXPECT_EQ(Stored(), 3);
+}
+
 }  // namespace
 }  // namespace tally::ingest

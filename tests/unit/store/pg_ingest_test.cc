@@ -3,12 +3,20 @@
 // stored them (NUMERIC money at every magnitude, UUIDs in uuid_in's spellings,
 // times before 1970 and 2000, JSONB metadata), values the binary path cannot
 // store are refused as invalid_argument naming the field, and the optimistic
-// id claim falls back correctly when a call mixes new and stored ids.
+// id claim falls back correctly when a call mixes new and stored ids. And
+// the writer locks (pg_locks.h): appends overlap one another, exclusive
+// writers wait for every open append, appends wait for the write lock only
+// before their rollups.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <chrono>
+#include <future>
 #include <memory>
+#include <thread>
 
+#include "store/postgres/pg_locks.h"
 #include "store/postgres/pg_store.h"
 #include "support/postgres_server.h"
 #include "unit/store/store_test_util.h"
@@ -33,7 +41,76 @@ class PgIngestTest : public PgFreshStoreTest {
     return PQgetisnull(res.get(), 0, 0) ? "<null>" : PQgetvalue(res.get(), 0, 0);
   }
 
+
+  using Conn = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+  Conn Connect() { return Conn(PQconnectdb(url_.c_str()), PQfinish); }
+  static bool Exec(PGconn* conn, const std::string& sql) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn, sql.c_str()), PQclear);
+    const auto status = PQresultStatus(res.get());
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+  }
+  // Whether a session waits for the advisory lock `key` (polled, up to 20 s).
+  bool SomeoneWaitsFor(std::int64_t key) {
+    Conn conn = Connect();
+    const std::string sql = fmt::format(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND classid = {} AND objid = {} AND objsubid = 1",
+        static_cast<std::uint32_t>(static_cast<std::uint64_t>(key) >> 32),
+        static_cast<std::uint32_t>(key & 0xffffffff));
+    for (int i = 0; i < 2000; ++i) {
+      std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), sql.c_str()), PQclear);
+      if (PQresultStatus(res.get()) == PGRES_TUPLES_OK && std::string(PQgetvalue(res.get(), 0, 0)) != "0") {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
 };
+
+TEST_F(PgIngestTest, AppendsOverlapAndExclusiveWritersWaitForThem) {
+  // Another node's append, mid-transaction: the ingest lock held shared.
+  Conn other = Connect();
+  ASSERT_TRUE(Exec(other.get(), fmt::format("BEGIN; SELECT pg_advisory_xact_lock_shared({})",
+                                            pg::kIngestLock)));
+  // This append runs beside it, all the way to COMMIT.
+  auto batch = MakeBatch({MakeLlmCall("beside")});
+  auto stats = AppendOne(*store_, batch);
+  ASSERT_TRUE(stats) << stats.error().ToString();
+  EXPECT_EQ((*stats)[0].accepted, 1);
+  // An exclusive writer waits until no append is open.
+  auto rebuild = std::async(std::launch::async, [&] { return store_->RebuildRollups(); });
+  ASSERT_TRUE(SomeoneWaitsFor(pg::kIngestLock));
+  EXPECT_EQ(rebuild.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  ASSERT_TRUE(Exec(other.get(), "COMMIT"));
+  auto rebuilt = rebuild.get();
+  EXPECT_TRUE(rebuilt) << rebuilt.error().ToString();
+}
+
+TEST_F(PgIngestTest, AppendWaitsForTheWriteLockOnlyBeforeItsRollups) {
+  // Another node folding its rollups: the write lock held.
+  Conn other = Connect();
+  ASSERT_TRUE(Exec(other.get(), fmt::format("BEGIN; SELECT pg_advisory_xact_lock({})", pg::kWriteLock)));
+  auto batch = MakeBatch({MakeLlmCall("waits"), MakeLlmCall("also")});
+  auto append = std::async(std::launch::async, [&] { return AppendOne(*store_, batch); });
+  ASSERT_TRUE(SomeoneWaitsFor(pg::kWriteLock));
+  // Its ids are claimed already (uncommitted): a duplicate from elsewhere
+  // would wait for it rather than be stored twice.
+  Conn probe = Connect();
+  std::unique_ptr<PGresult, decltype(&PQclear)> res(
+      PQexec(probe.get(), "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                          "WHERE l.locktype = 'relation' AND l.relation = 'llm_calls_ids'::regclass "
+                          "AND l.mode = 'RowExclusiveLock' AND l.granted"),
+      PQclear);
+  ASSERT_EQ(PQresultStatus(res.get()), PGRES_TUPLES_OK) << PQerrorMessage(probe.get());
+  EXPECT_EQ(std::string(PQgetvalue(res.get(), 0, 0)), "1");
+  EXPECT_EQ(append.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  ASSERT_TRUE(Exec(other.get(), "COMMIT"));
+  auto stats = append.get();
+  ASSERT_TRUE(stats) << stats.error().ToString();
+  EXPECT_EQ((*stats)[0].accepted, 2);
+  EXPECT_EQ(store_->CountEvents(model::EventKind::kLlmCall).value(), 2);
+}
 
 TEST_F(PgIngestTest, MoneyReadsBackExactlyAtEveryMagnitude) {
   const std::pair<std::int64_t, const char*> cases[] = {

@@ -2,8 +2,10 @@
 // only the Store interface; each backend contributes a factory below.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <regex>
 #include <thread>
 
@@ -662,22 +664,50 @@ TEST_P(StoreContractTest, ReadersRunWhileAppendingAndSeeWholeCallsOnly) {
   EXPECT_EQ(Count(EventKind::kLlmCall), kCalls * kPerCall);
 }
 
-TEST_P(StoreContractTest, ConcurrentAppendsAreSerialized) {
-  std::vector<std::thread> writers;
-  std::atomic<int> failures{0};
-  for (int t = 0; t < 4; ++t) {
-    writers.emplace_back([&, t] {
-      for (int c = 0; c < 10; ++c) {
-        // Every thread also sends "shared": exactly one call stores it.
-        auto batch = MakeBatch({MakeLlmCall("t" + std::to_string(t) + "-" + std::to_string(c)),
-                                MakeLlmCall("shared")});
-        if (!AppendOne(store(), batch)) ++failures;
+// Several threads appending at once (the pipeline overlaps appends where the
+// backend offers it): every event is stored once, whichever call carried it,
+// with ids overlapping across calls in different orders and compositions.
+TEST_P(StoreContractTest, ConcurrentAppendsStoreEachEventOnceWithItsRollups) {
+  constexpr int kThreads = 4, kCalls = 10, kPerCall = 25, kIds = kCalls * kPerCall;
+  std::atomic<std::int64_t> accepted = 0, duplicates = 0;
+  std::mutex mu;
+  std::vector<std::string> errors;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int c = 0; c < kCalls; ++c) {
+        std::vector<model::Event> events;
+        for (int i = 0; i < kPerCall; ++i) {
+          const int n = (c * kPerCall + i + t * 7) % kIds;
+          events.push_back(MakeLlmCall("c" + std::to_string(n), 1'000 + n, n * 1'000));
+        }
+        if (t % 2 == 1) std::reverse(events.begin(), events.end());
+        auto batch = MakeBatch(std::move(events));
+        auto stats = AppendOne(store(), batch);
+        std::lock_guard lock(mu);
+        if (!stats) {
+          errors.push_back(stats.error().ToString());
+          continue;
+        }
+        accepted += (*stats)[0].accepted;
+        duplicates += (*stats)[0].duplicates;
       }
     });
   }
-  for (auto& t : writers) t.join();
-  EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(Count(EventKind::kLlmCall), 41);
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(accepted.load(), kIds);
+  EXPECT_EQ(accepted.load() + duplicates.load(), kThreads * kIds);
+  EXPECT_EQ(Count(EventKind::kLlmCall), kIds);
+  auto set = store().ReadRollups(At(-3'600'000'000), At(3'600'000'000), kAgentCostRollup);
+  ASSERT_TRUE(set) << set.error().ToString();
+  std::int64_t calls = 0, cost = 0;
+  for (const AgentCostRow& r : set->agent_costs) {
+    calls += r.call_count;
+    cost += r.cost_micros;
+  }
+  EXPECT_EQ(calls, kIds);
+  EXPECT_EQ(cost, kIds * 1'000 + kIds * (kIds - 1) / 2);
 }
 
 // --- Backends ------------------------------------------------------------------
