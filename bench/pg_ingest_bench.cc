@@ -1,18 +1,31 @@
-// PostgreSQL ingest: tally against the database's own ceiling, in one run on
-// one throwaway PostgreSQL 15 (initdb'd here, fsync on, loopback).
+// PostgreSQL ingest: tally against the database's own ceiling, on one
+// throwaway PostgreSQL 15 (initdb'd here, fsync on, loopback), in R rounds
+// (--rounds, default 3). Each round, on the same server:
 //
-//  1. tally: the real binary (`tally serve --store postgres://...`), clients
-//     posting llm_calls as NDJSON batches over HTTP keep-alive; each batch is
+//  1. tally: a fresh database, a new ingest key, the real binary (`tally
+//     serve --store postgres://...`) started on it, clients posting
+//     llm_calls as NDJSON batches over HTTP keep-alive; each batch is
 //     acknowledged only after its COMMIT (dedup table, raw row, rollups).
 //  2. COPY: psql `\copy llm_calls FROM file` of exactly the rows tally stored
-//     (exported from run 1) into a second database with the same schema
-//     (migrated by tally): no HTTP, no validation, no dedup, no rollups.
-// Prints both in events/s and tally's share of the COPY figure (target
-// >= 70%). Client, tally and PostgreSQL share the machine.
+//     in this round (exported from step 1's database) into a second fresh
+//     database with the same schema (migrated by tally): no HTTP, no
+//     validation, no dedup, no rollups.
 //
-//   pg_ingest_bench [--clients N] [--events TOTAL] [--batch N]
+// Each timed run starts right after a CHECKPOINT, so neither pays for the
+// other's (or an earlier round's) dirty pages; a round's two databases are
+// dropped after it, so no autovacuum of old rows runs under the next one.
+// The request bodies are built once, before the first round, and reused:
+// every round writes into fresh databases, so the event ids are new there.
+// Prints one line per round, then the median of each figure in events/s
+// with its min-max range, and the ratio of the two medians (target >= 70%).
+// Medians, because on a shared machine single runs swing by tens of percent.
+// Client, tally and PostgreSQL share the machine. Exits 1 if any batch fails.
+//
+//   pg_ingest_bench [--clients N] [--events TOTAL] [--batch N] [--rounds R]
+#include <fmt/format.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -22,8 +35,7 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
+#include "core/result.h"
 #include "store/postgres/pg_store.h"
 #include "support/http_client.h"
 #include "support/postgres_server.h"
@@ -32,7 +44,47 @@
 
 namespace {
 
+using tally::core::Error;
+using tally::core::Result;
+using tally::core::Status;
 using tally::testing::HttpClient;
+using tally::testing::PostgresServer;
+
+struct Options {
+  int clients = 8;
+  std::int64_t total = 400'000;
+  int batch = 2000;
+  int rounds = 3;
+};
+
+// The NDJSON request bodies, per client; `events` is what they hold in all.
+struct Workload {
+  std::vector<std::vector<std::string>> bodies;
+  std::int64_t events = 0;
+};
+
+// Wall-clock seconds of one round's two timed runs.
+struct Round {
+  double tally_s = 0;
+  double copy_s = 0;
+};
+
+struct Spread {
+  double median = 0;
+  double min = 0;
+  double max = 0;
+};
+
+Options ParseOptions(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--clients")) o.clients = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--events")) o.total = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--batch")) o.batch = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--rounds")) o.rounds = std::atoi(argv[i + 1]);
+  }
+  return o;
+}
 
 std::string Body(int client, int batch, int size, std::int64_t time_ms) {
   std::string body;
@@ -48,6 +100,24 @@ std::string Body(int client, int batch, int size, std::int64_t time_ms) {
   return body;
 }
 
+// total / batch batches split evenly over the clients (the remainder is
+// dropped), timestamped an hour ago.
+Workload BuildWorkload(const Options& o) {
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  const int per_client = static_cast<int>(o.total / o.batch) / o.clients;
+  Workload w;
+  w.bodies.resize(o.clients);
+  for (int c = 0; c < o.clients; ++c) {
+    for (int b = 0; b < per_client; ++b) {
+      w.bodies[c].push_back(Body(c, b, o.batch, now_ms - 3'600'000));
+    }
+  }
+  w.events = std::int64_t{o.clients} * per_client * o.batch;
+  return w;
+}
+
 std::string Psql() {
   for (const char* p : {"/usr/bin/psql", "/usr/lib/postgresql/15/bin/psql"}) {
     if (std::filesystem::exists(p)) return p;
@@ -60,65 +130,40 @@ int Run(const std::string& cmd) {
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-}  // namespace
+// Runs one SQL command (or psql meta-command) through psql against `url`.
+int PsqlCommand(const std::string& url, const std::string& command) {
+  return Run(fmt::format("{} -q '{}' -c \"{}\"", Psql(), url, command));
+}
 
-int main(int argc, char** argv) {
-  int clients = 8;
-  std::int64_t total = 400'000;
-  int batch = 2000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--clients")) clients = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--events")) total = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
-  }
-  tally::testing::PostgresServer pg;
-  if (auto s = pg.Start(); !s) {
-    std::cerr << "pg_ingest_bench: " << s.error().ToString() << "\n";
-    return 1;
-  }
-  auto url = pg.FreshDatabase();
-  auto copy_url = pg.FreshDatabase();
-  if (!url || !copy_url) {
-    std::cerr << "pg_ingest_bench: cannot create databases\n";
-    return 1;
-  }
-  tally::testing::TempDir dir;
-  auto out = tally::testing::RunCommand(TALLY_BINARY,
-                                        {"keys", "create", "--scope", "ingest", "--store", *url});
-  if (!out) {
-    std::cerr << out.error().ToString() << "\n";
-    return 1;
-  }
+// Flushes all dirty pages so the timed run that follows starts clean.
+void Checkpoint(const std::string& url) { PsqlCommand(url, "CHECKPOINT"); }
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// `tally keys create --scope ingest` in the database at `url`: the secret.
+Result<std::string> CreateIngestKey(const std::string& url) {
+  std::string secret = TALLY_TRY(tally::testing::RunCommand(
+      TALLY_BINARY, {"keys", "create", "--scope", "ingest", "--store", url}));
   // The secret is the last line (stdout); the note before it goes to stderr,
   // which RunCommand may interleave.
-  std::string secret = *out;
   while (!secret.empty() && secret.back() == '\n') secret.pop_back();
-  secret = secret.substr(secret.rfind('\n') + 1);
-  tally::testing::ServerProcess server(TALLY_BINARY, dir.str() + "/data", {"--store", *url});
-  if (auto s = server.Start(); !s) {
-    std::cerr << s.error().ToString() << "\n";
-    return 1;
-  }
+  return secret.substr(secret.rfind('\n') + 1);
+}
 
-  const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch()).count();
-  const int batches = static_cast<int>(total / batch);
-  const int per_client = batches / clients;
-  // Bodies are built before the clock starts.
-  std::vector<std::vector<std::string>> bodies(clients);
-  for (int c = 0; c < clients; ++c) {
-    for (int b = 0; b < per_client; ++b) bodies[c].push_back(Body(c, b, batch, now_ms - 3'600'000));
-  }
+// Posts every body (one thread per client) and returns the seconds it took;
+// unavailable if any batch was not acknowledged with 200 (the first failure
+// is printed, once).
+Result<double> PostAll(const Workload& w, std::uint16_t port, const std::string& secret) {
   std::atomic<std::int64_t> failures = 0;
-  Run(fmt::format("{} -q '{}' -c CHECKPOINT", Psql(), *url));
-  auto start = std::chrono::steady_clock::now();
+  const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      HttpClient http("127.0.0.1", server.port());
+  for (const std::vector<std::string>& bodies : w.bodies) {
+    threads.emplace_back([&] {
+      HttpClient http("127.0.0.1", port);
       http.SetBearer(secret);
-      for (const std::string& body : bodies[c]) {
+      for (const std::string& body : bodies) {
         auto r = http.Post("/v1/events/llm_calls", body, "application/x-ndjson");
         if (!r || r->status != 200) {
           if (failures++ == 0) {  // say why once, not per batch
@@ -132,39 +177,140 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : threads) t.join();
-  const double tally_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::int64_t sent = std::int64_t{clients} * per_client * batch;
-  server.Kill(SIGTERM);
+  const double seconds = SecondsSince(start);
   if (failures > 0) {
-    std::cerr << "pg_ingest_bench: " << failures << " batches failed\n";
-    return 1;
+    return std::unexpected(Error::Unavailable(fmt::format("{} batches failed", failures.load())));
   }
+  return seconds;
+}
 
-  // The same rows, through COPY, into the same schema (tally migrates it).
-  if (auto s = tally::store::PostgresStore::Open(*copy_url); !s) {
-    std::cerr << s.error().ToString() << "\n";
-    return 1;
-  }
-  const std::string file = dir.str() + "/llm_calls.copy";
-  if (Run(fmt::format("{} -q '{}' -c \"\\copy (SELECT * FROM llm_calls) TO '{}'\"", Psql(), *url, file)) != 0) {
-    std::cerr << "pg_ingest_bench: export failed\n";
-    return 1;
-  }
-  Run(fmt::format("{} -q '{}' -c CHECKPOINT", Psql(), *copy_url));
-  start = std::chrono::steady_clock::now();
-  if (Run(fmt::format("{} -q '{}' -c \"\\copy llm_calls FROM '{}'\"", Psql(), *copy_url, file)) != 0) {
-    std::cerr << "pg_ingest_bench: \\copy failed\n";
-    return 1;
-  }
-  const double copy_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+// Step 1 of a round: tally serving the database at `url` (data dir
+// `data_dir`), CHECKPOINT, timed ingest, server stopped. Seconds of the ingest.
+Result<double> TimeTallyIngest(const std::string& url, const std::string& data_dir,
+                               const Workload& w) {
+  const std::string secret = TALLY_TRY(CreateIngestKey(url));
+  tally::testing::ServerProcess server(TALLY_BINARY, data_dir, {"--store", url});
+  TALLY_RETURN_IF_ERROR(server.Start());
+  Checkpoint(url);
+  Result<double> seconds = PostAll(w, server.port(), secret);
+  server.Kill(SIGTERM);
+  return seconds;
+}
 
-  const double tally_rate = static_cast<double>(sent) / tally_s;
-  const double copy_rate = static_cast<double>(sent) / copy_s;
+// Step 2 of a round: the rows tally stored at `tally_url`, exported to
+// `file`, then \copy'd into a fresh database migrated by tally. Seconds of
+// the \copy alone (after a CHECKPOINT).
+Result<double> TimeCopy(const std::string& tally_url, const std::string& copy_url,
+                        const std::string& file) {
+  if (auto s = tally::store::PostgresStore::Open(copy_url); !s) return std::unexpected(s.error());
+  if (PsqlCommand(tally_url, fmt::format("\\copy (SELECT * FROM llm_calls) TO '{}'", file)) != 0) {
+    return std::unexpected(Error::Internal("export of llm_calls failed"));
+  }
+  Checkpoint(copy_url);
+  const auto start = std::chrono::steady_clock::now();
+  if (PsqlCommand(copy_url, fmt::format("\\copy llm_calls FROM '{}'", file)) != 0) {
+    return std::unexpected(Error::Internal("\\copy failed"));
+  }
+  const double seconds = SecondsSince(start);
+  std::filesystem::remove(file);
+  return seconds;
+}
+
+// Drops the database at `url` (the last path segment), disconnecting any
+// session left; a failure only costs disk, so it is reported, not fatal.
+void DropDatabase(PostgresServer& pg, const std::string& url) {
+  const std::string db = url.substr(url.rfind('/') + 1);
+  if (PsqlCommand(pg.Url(), fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", db)) != 0) {
+    std::cerr << "pg_ingest_bench: could not drop " << db << "\n";
+  }
+}
+
+// One round in fresh databases of `pg`; `work_dir` is the round's own folder.
+Result<Round> RunRound(PostgresServer& pg, const std::string& work_dir, const Workload& w) {
+  std::filesystem::create_directories(work_dir);
+  const std::string tally_url = TALLY_TRY(pg.FreshDatabase());
+  Round round;
+  Result<double> tally_s = TimeTallyIngest(tally_url, work_dir + "/data", w);
+  if (!tally_s) {
+    DropDatabase(pg, tally_url);
+    return std::unexpected(tally_s.error());
+  }
+  round.tally_s = *tally_s;
+  const std::string copy_url = TALLY_TRY(pg.FreshDatabase());
+  Result<double> copy_s = TimeCopy(tally_url, copy_url, work_dir + "/llm_calls.copy");
+  DropDatabase(pg, tally_url);
+  DropDatabase(pg, copy_url);
+  if (!copy_s) return std::unexpected(copy_s.error());
+  round.copy_s = *copy_s;
+  return round;
+}
+
+// Median (mean of the middle two for an even count), min and max; `v` is
+// not empty.
+Spread SpreadOf(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  const double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  return {median, v.front(), v.back()};
+}
+
+void PrintRound(int index, std::int64_t events, const Round& r) {
+  const double tally_rate = static_cast<double>(events) / r.tally_s;
+  const double copy_rate = static_cast<double>(events) / r.copy_s;
   std::cout << fmt::format(
-      "pg ingest, {} llm_calls ({} clients x batches of {}):\n"
-      "  tally HTTP -> PostgreSQL   {:>10.0f} events/s  ({:.2f} s)\n"
-      "  psql \\copy (same rows)     {:>10.0f} events/s  ({:.2f} s)\n"
+                   "  round {}: tally {:>8.0f} events/s ({:.2f} s), \\copy {:>8.0f} events/s "
+                   "({:.2f} s), {:.0f} %\n",
+                   index, tally_rate, r.tally_s, copy_rate, r.copy_s,
+                   100.0 * tally_rate / copy_rate)
+            << std::flush;
+}
+
+void PrintMedians(std::int64_t events, const std::vector<Round>& rounds) {
+  std::vector<double> tally_rates;
+  std::vector<double> copy_rates;
+  for (const Round& r : rounds) {
+    tally_rates.push_back(static_cast<double>(events) / r.tally_s);
+    copy_rates.push_back(static_cast<double>(events) / r.copy_s);
+  }
+  const Spread tally = SpreadOf(tally_rates);
+  const Spread copy = SpreadOf(copy_rates);
+  std::cout << fmt::format(
+      "  median of {} rounds (min-max):\n"
+      "  tally HTTP -> PostgreSQL   {:>10.0f} events/s  ({:.0f}-{:.0f})\n"
+      "  psql \\copy (same rows)     {:>10.0f} events/s  ({:.0f}-{:.0f})\n"
       "  tally / \\copy              {:>10.0f} %   (target >= 70 %)\n",
-      sent, clients, batch, tally_rate, tally_s, copy_rate, copy_s, 100.0 * tally_rate / copy_rate);
+      rounds.size(), tally.median, tally.min, tally.max, copy.median, copy.min, copy.max,
+      100.0 * tally.median / copy.median);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = ParseOptions(argc, argv);
+  if (options.clients < 1 || options.batch < 1 || options.rounds < 1) {
+    std::cerr << "pg_ingest_bench: --clients, --batch and --rounds must be >= 1\n";
+    return 1;
+  }
+  PostgresServer pg;
+  if (auto s = pg.Start(); !s) {
+    std::cerr << "pg_ingest_bench: " << s.error().ToString() << "\n";
+    return 1;
+  }
+  tally::testing::TempDir dir;
+  const Workload workload = BuildWorkload(options);  // before any clock starts
+  std::cout << fmt::format("pg ingest, {} llm_calls ({} clients x batches of {}), {} rounds:\n",
+                           workload.events, options.clients, options.batch, options.rounds)
+            << std::flush;
+  std::vector<Round> rounds;
+  for (int i = 1; i <= options.rounds; ++i) {
+    Result<Round> round = RunRound(pg, fmt::format("{}/round-{}", dir.str(), i), workload);
+    if (!round) {
+      std::cerr << "pg_ingest_bench: round " << i << ": " << round.error().ToString() << "\n";
+      return 1;
+    }
+    PrintRound(i, workload.events, *round);
+    rounds.push_back(*round);
+  }
+  PrintMedians(workload.events, rounds);
   return 0;
 }

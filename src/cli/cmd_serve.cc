@@ -144,8 +144,9 @@ int RunServe(const ServeArgs& args) {
       spdlog::error("live counters: {} (run `tally live rebuild`)", s.error().ToString());
     }
   };
-  ingest::Pipeline pipeline(**store, {config.queue_events, config.group_events, (*store)->ConcurrentAppends()},
-                           observer);
+  int writers = (*store)->ConcurrentAppends();
+  if (config.pipeline_writers > 0) writers = static_cast<int>(std::min<std::int64_t>(config.pipeline_writers, writers));
+  ingest::Pipeline pipeline(**store, {config.queue_events, config.group_events, writers}, observer);
   pipeline_ptr = &pipeline;
   metrics.SetQueueDepthSource([&pipeline] { return pipeline.queued_events(); });
   metrics.SetLiveDegradedSource([&live_counters] { return live_counters.degraded(); });

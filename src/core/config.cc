@@ -62,6 +62,7 @@ Status LoadConfigFile(const std::string& path, Config* config) {
       else if (name == "store.url") s = str(&config->store_url);
       else if (name == "pipeline.queue_events") s = num(&config->queue_events);
       else if (name == "pipeline.group_events") s = num(&config->group_events);
+      else if (name == "pipeline.writers") s = num(&config->pipeline_writers);
       else if (name == "pricing.price_table") s = str(&config->price_table);
       else if (name == "log.level") s = str(&config->log_level);
       else if (name == "grafana.url") s = str(&config->grafana_url);
@@ -110,6 +111,7 @@ Status ApplyEnvironment(Config* config) {
   if (const char* v = std::getenv("TALLY_MAX_BODY_BYTES")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_MAX_BODY_BYTES", v, &config->max_body_bytes));
   if (const char* v = std::getenv("TALLY_QUEUE_EVENTS")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_QUEUE_EVENTS", v, &config->queue_events));
   if (const char* v = std::getenv("TALLY_GROUP_EVENTS")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_GROUP_EVENTS", v, &config->group_events));
+  if (const char* v = std::getenv("TALLY_PIPELINE_WRITERS")) TALLY_RETURN_IF_ERROR(ReadInt("TALLY_PIPELINE_WRITERS", v, &config->pipeline_writers));
   if (const char* v = std::getenv("TALLY_IO_THREADS")) {
     std::int64_t t = 0;
     TALLY_RETURN_IF_ERROR(ReadInt("TALLY_IO_THREADS", v, &t));

@@ -37,6 +37,10 @@ struct Config {
   // [pipeline] group_events: most events committed in one transaction. Bigger
   // groups amortize the fsync; smaller ones lower the latency of each ack.
   std::int64_t group_events = 50'000;
+  // [pipeline] writers: groups in the store at once, at most what the store
+  // offers (Store::ConcurrentAppends: SQLite 1, PostgreSQL 2); 1 stores one
+  // group after the other. Env TALLY_PIPELINE_WRITERS. 0: the store's number.
+  std::int64_t pipeline_writers = 0;
 
   // [pricing] price_table: LiteLLM model_prices_and_context_window.json to
   // load over the built-in defaults. Empty: built-in table only.

@@ -17,7 +17,7 @@ class ConfigTest : public ::testing::Test {
  protected:
   static constexpr const char* kVars[] = {"TALLY_LISTEN",       "TALLY_DATA",         "TALLY_MAX_BODY_BYTES",
                                           "TALLY_QUEUE_EVENTS", "TALLY_GROUP_EVENTS", "TALLY_PRICE_TABLE",
-                                          "TALLY_LOG_LEVEL",    "TALLY_IO_THREADS"};
+                                          "TALLY_LOG_LEVEL",    "TALLY_IO_THREADS",   "TALLY_PIPELINE_WRITERS"};
   // The environment is process-wide: save and clear the TALLY_* variables so
   // a developer's shell cannot change the outcome, and restore them after.
   void SetUp() override {
@@ -64,6 +64,7 @@ data_dir = "/var/lib/tally"
 [pipeline]
 queue_events = 1000
 group_events = 100
+writers = 1
 
 [pricing]
 price_table = "/etc/tally/prices.json"
@@ -78,6 +79,7 @@ level = "debug"
   EXPECT_EQ(c.data_dir, "/var/lib/tally");
   EXPECT_EQ(c.queue_events, 1000);
   EXPECT_EQ(c.group_events, 100);
+  EXPECT_EQ(c.pipeline_writers, 1);
   EXPECT_EQ(c.price_table, "/etc/tally/prices.json");
   EXPECT_EQ(c.log_level, "debug");
 
@@ -119,12 +121,14 @@ TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
   setenv("TALLY_DATA", "/tmp/t", 1);
   setenv("TALLY_QUEUE_EVENTS", "77", 1);
   setenv("TALLY_PRICE_TABLE", "/p.json", 1);
+  setenv("TALLY_PIPELINE_WRITERS", "1", 1);
   ASSERT_TRUE(ApplyEnvironment(&c));
   EXPECT_EQ(c.listen, "127.0.0.1:1234");
   EXPECT_EQ(c.io_threads, 8);
   EXPECT_EQ(c.data_dir, "/tmp/t");
   EXPECT_EQ(c.queue_events, 77);
   EXPECT_EQ(c.price_table, "/p.json");
+  EXPECT_EQ(c.pipeline_writers, 1);
   EXPECT_EQ(c.group_events, Config{}.group_events);  // unset: untouched
 }
 
