@@ -16,12 +16,13 @@
 //     rows so that they stay deduplicable. Printed beside, for reference.
 //
 // Each timed run starts right after a CHECKPOINT, so neither pays for the
-// other's (or an earlier round's) dirty pages; a round's two databases are
+// other's (or an earlier round's) dirty pages; a round's three databases are
 // dropped after it, so no autovacuum of old rows runs under the next one.
 // The request bodies are built once, before the first round, and reused:
 // every round writes into fresh databases, so the event ids are new there.
 // Prints one line per round, then the median of each figure in events/s
-// with its min-max range, and the ratio of the two medians (target >= 70%).
+// with its min-max range, and tally's median over each COPY median (the
+// target, >= 70%, is against step 2).
 // Medians, because on a shared machine single runs swing by tens of percent.
 // Client, tally and PostgreSQL share the machine. Exits 1 if any batch fails.
 //

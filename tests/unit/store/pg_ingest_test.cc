@@ -49,23 +49,6 @@ class PgIngestTest : public PgFreshStoreTest {
     const auto status = PQresultStatus(res.get());
     return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
   }
-  // Whether a session waits for the advisory lock `key` (polled, up to 20 s).
-  bool SomeoneWaitsFor(std::int64_t key) {
-    Conn conn = Connect();
-    const std::string sql = fmt::format(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-        "AND classid = {} AND objid = {} AND objsubid = 1",
-        static_cast<std::uint32_t>(static_cast<std::uint64_t>(key) >> 32),
-        static_cast<std::uint32_t>(key & 0xffffffff));
-    for (int i = 0; i < 2000; ++i) {
-      std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), sql.c_str()), PQclear);
-      if (PQresultStatus(res.get()) == PGRES_TUPLES_OK && std::string(PQgetvalue(res.get(), 0, 0)) != "0") {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
 };
 
 TEST_F(PgIngestTest, AppendsOverlapAndExclusiveWritersWaitForThem) {
@@ -80,7 +63,7 @@ TEST_F(PgIngestTest, AppendsOverlapAndExclusiveWritersWaitForThem) {
   EXPECT_EQ((*stats)[0].accepted, 1);
   // An exclusive writer waits until no append is open.
   auto rebuild = std::async(std::launch::async, [&] { return store_->RebuildRollups(); });
-  ASSERT_TRUE(SomeoneWaitsFor(pg::kIngestLock));
+  ASSERT_TRUE(SomeoneWaitsForAdvisoryLock(url_, pg::kIngestLock));
   EXPECT_EQ(rebuild.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
   ASSERT_TRUE(Exec(other.get(), "COMMIT"));
   auto rebuilt = rebuild.get();
@@ -93,7 +76,7 @@ TEST_F(PgIngestTest, AppendWaitsForTheWriteLockOnlyBeforeItsRollups) {
   ASSERT_TRUE(Exec(other.get(), fmt::format("BEGIN; SELECT pg_advisory_xact_lock({})", pg::kWriteLock)));
   auto batch = MakeBatch({MakeLlmCall("waits"), MakeLlmCall("also")});
   auto append = std::async(std::launch::async, [&] { return AppendOne(*store_, batch); });
-  ASSERT_TRUE(SomeoneWaitsFor(pg::kWriteLock));
+  ASSERT_TRUE(SomeoneWaitsForAdvisoryLock(url_, pg::kWriteLock));
   // Its ids are claimed already (uncommitted): a duplicate from elsewhere
   // would wait for it rather than be stored twice.
   Conn probe = Connect();

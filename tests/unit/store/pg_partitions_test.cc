@@ -10,8 +10,10 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <future>
 #include <memory>
 
+#include "store/postgres/pg_locks.h"
 #include "store/postgres/pg_store.h"
 #include "support/postgres_server.h"
 #include "support/temp_dir.h"
@@ -230,6 +232,32 @@ TEST_F(PgPartitionsTest, MaintenanceIsSkippedWhileAnotherNodeRunsIt) {
   ASSERT_EQ(PQresultStatus(held.get()), PGRES_TUPLES_OK);
   other.reset();
   report = store_->RunMaintenance();
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_FALSE(report->skipped);
+  EXPECT_EQ(Admin(url_, newest), last);
+}
+
+// Partition DDL never runs beside an append (pg_locks.h): the maintenance
+// waits for every open append, here another node's, mid-transaction.
+TEST_F(PgPartitionsTest, MaintenanceWaitsForOpenAppends) {
+  if (Has("timescaledb")) GTEST_SKIP() << "TimescaleDB is installed: no partman maintenance";
+  if (!Has("pg_partman")) GTEST_SKIP() << "pg_partman is not installed: no maintenance to run";
+  const std::string newest = "SELECT partition_tablename FROM partman.show_partitions("
+                             "'public.llm_calls', 'DESC') LIMIT 1";
+  const std::string last = Admin(url_, newest);
+  ASSERT_EQ(Admin(url_, "DROP TABLE public." + last), "");
+  std::unique_ptr<PGconn, decltype(&PQfinish)> other(PQconnectdb(url_.c_str()), PQfinish);
+  std::unique_ptr<PGresult, decltype(&PQclear)> held(
+      PQexec(other.get(), ("BEGIN; SELECT pg_advisory_xact_lock_shared(" +
+                           std::to_string(pg::kIngestLock) + ")").c_str()),
+      PQclear);
+  ASSERT_EQ(PQresultStatus(held.get()), PGRES_TUPLES_OK);
+  auto run = std::async(std::launch::async, [&] { return store_->RunMaintenance(); });
+  ASSERT_TRUE(SomeoneWaitsForAdvisoryLock(url_, pg::kIngestLock));
+  EXPECT_NE(Admin(url_, newest), last) << "partitions changed while an append was open";
+  held.reset(PQexec(other.get(), "COMMIT"));
+  ASSERT_EQ(PQresultStatus(held.get()), PGRES_COMMAND_OK);
+  auto report = run.get();
   ASSERT_TRUE(report) << report.error().ToString();
   EXPECT_FALSE(report->skipped);
   EXPECT_EQ(Admin(url_, newest), last);

@@ -1,10 +1,15 @@
 // Builders of valid events and entities for the store tests.
 #pragma once
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -86,6 +91,25 @@ class PgFreshStoreTest : public ::testing::Test {
   std::string url_;
   std::unique_ptr<PostgresStore> store_;
 };
+
+// Whether some session of the database at `url` waits for the advisory lock
+// `key` (pg_locks, polled for up to 20 s): a writer seen blocked by a lock.
+inline bool SomeoneWaitsForAdvisoryLock(const std::string& url, std::int64_t key) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), PQfinish);
+  const std::string sql = fmt::format(
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+      "AND classid = {} AND objid = {} AND objsubid = 1",
+      static_cast<std::uint32_t>(static_cast<std::uint64_t>(key) >> 32),
+      static_cast<std::uint32_t>(key & 0xffffffff));
+  for (int i = 0; i < 2000; ++i) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), sql.c_str()), PQclear);
+    if (PQresultStatus(res.get()) == PGRES_TUPLES_OK && std::string(PQgetvalue(res.get(), 0, 0)) != "0") {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
 
 // The single value of a one-row, one-column query.
 inline SqlValue QueryScalar(Store& store, const std::string& sql) {
