@@ -40,6 +40,18 @@ class PgPartitionsTest : public PgFreshStoreTest {
   bool Has(const std::string& extension) {
     return Admin(url_, "SELECT count(*) FROM pg_extension WHERE extname = '" + extension + "'") == "1";
   }
+  // The newest llm_calls partition: dropped by DropNewest so that a run of
+  // the maintenance shows itself by making it again.
+  std::string Newest() {
+    return Admin(url_, "SELECT partition_tablename FROM partman.show_partitions('public.llm_calls', "
+                       "'DESC') LIMIT 1");
+  }
+  std::string DropNewest() {
+    const std::string last = Newest();
+    const std::string dropped = Admin(url_, "DROP TABLE public." + last);
+    EXPECT_EQ(dropped, "");
+    return last;
+  }
 
 };
 
@@ -188,17 +200,14 @@ TEST_F(PgPartitionsTest, MaintenancePremakesFuturePartitions) {
   if (!Has("pg_partman")) GTEST_SKIP() << "pg_partman is not installed: no partitions to make";
   auto batch = MakeBatch({MakeLlmCall("a", 2'500)});
   ASSERT_TRUE(AppendOne(*store_, batch));
-  const std::string newest = "SELECT partition_tablename FROM partman.show_partitions("
-                             "'public.llm_calls', 'DESC') LIMIT 1";
-  const std::string last = Admin(url_, newest);
+  const std::string last = DropNewest();
   ASSERT_FALSE(last.empty());
-  ASSERT_EQ(Admin(url_, "DROP TABLE public." + last), "");
-  ASSERT_NE(Admin(url_, newest), last);
+  ASSERT_NE(Newest(), last);
   auto report = store_->RunMaintenance();
   ASSERT_TRUE(report) << report.error().ToString();
   EXPECT_FALSE(report->skipped);
   EXPECT_GE(report->partitions_created, 1);
-  EXPECT_EQ(Admin(url_, newest), last);
+  EXPECT_EQ(Newest(), last);
   auto set = store_->ReadRollups(At(-kDay), At(kDay), kAgentCostDailyRollup);
   ASSERT_TRUE(set) << set.error().ToString();
   ASSERT_EQ(set->agent_costs.size(), 1u);
@@ -211,10 +220,7 @@ TEST_F(PgPartitionsTest, MaintenancePremakesFuturePartitions) {
 TEST_F(PgPartitionsTest, MaintenanceIsSkippedWhileAnotherNodeRunsIt) {
   if (Has("timescaledb")) GTEST_SKIP() << "TimescaleDB is installed: no partman maintenance";
   if (!Has("pg_partman")) GTEST_SKIP() << "pg_partman is not installed: no maintenance to run";
-  const std::string newest = "SELECT partition_tablename FROM partman.show_partitions("
-                             "'public.llm_calls', 'DESC') LIMIT 1";
-  const std::string last = Admin(url_, newest);
-  ASSERT_EQ(Admin(url_, "DROP TABLE public." + last), "");
+  const std::string last = DropNewest();
   std::unique_ptr<PGconn, decltype(&PQfinish)> other(PQconnectdb(url_.c_str()), PQfinish);
   std::unique_ptr<PGresult, decltype(&PQclear)> held(
       PQexec(other.get(), ("SELECT pg_advisory_lock(" + std::to_string(pg::kMaintenanceLock) + ")")
@@ -224,7 +230,7 @@ TEST_F(PgPartitionsTest, MaintenanceIsSkippedWhileAnotherNodeRunsIt) {
   auto report = store_->RunMaintenance();
   ASSERT_TRUE(report) << report.error().ToString();
   EXPECT_TRUE(report->skipped);
-  EXPECT_NE(Admin(url_, newest), last) << "ran although another node held the lock";
+  EXPECT_NE(Newest(), last) << "ran although another node held the lock";
   // The other node is done. Unlock explicitly: a closed connection's backend
   // releases its locks only when it has exited, a moment later.
   held.reset(PQexec(other.get(), ("SELECT pg_advisory_unlock(" +
@@ -234,7 +240,7 @@ TEST_F(PgPartitionsTest, MaintenanceIsSkippedWhileAnotherNodeRunsIt) {
   report = store_->RunMaintenance();
   ASSERT_TRUE(report) << report.error().ToString();
   EXPECT_FALSE(report->skipped);
-  EXPECT_EQ(Admin(url_, newest), last);
+  EXPECT_EQ(Newest(), last);
 }
 
 // Partition DDL never runs beside an append (pg_locks.h): the maintenance
@@ -242,10 +248,7 @@ TEST_F(PgPartitionsTest, MaintenanceIsSkippedWhileAnotherNodeRunsIt) {
 TEST_F(PgPartitionsTest, MaintenanceWaitsForOpenAppends) {
   if (Has("timescaledb")) GTEST_SKIP() << "TimescaleDB is installed: no partman maintenance";
   if (!Has("pg_partman")) GTEST_SKIP() << "pg_partman is not installed: no maintenance to run";
-  const std::string newest = "SELECT partition_tablename FROM partman.show_partitions("
-                             "'public.llm_calls', 'DESC') LIMIT 1";
-  const std::string last = Admin(url_, newest);
-  ASSERT_EQ(Admin(url_, "DROP TABLE public." + last), "");
+  const std::string last = DropNewest();
   std::unique_ptr<PGconn, decltype(&PQfinish)> other(PQconnectdb(url_.c_str()), PQfinish);
   std::unique_ptr<PGresult, decltype(&PQclear)> held(
       PQexec(other.get(), ("BEGIN; SELECT pg_advisory_xact_lock_shared(" +
@@ -254,13 +257,13 @@ TEST_F(PgPartitionsTest, MaintenanceWaitsForOpenAppends) {
   ASSERT_EQ(PQresultStatus(held.get()), PGRES_TUPLES_OK);
   auto run = std::async(std::launch::async, [&] { return store_->RunMaintenance(); });
   ASSERT_TRUE(SomeoneWaitsForAdvisoryLock(url_, pg::kIngestLock));
-  EXPECT_NE(Admin(url_, newest), last) << "partitions changed while an append was open";
+  EXPECT_NE(Newest(), last) << "partitions changed while an append was open";
   held.reset(PQexec(other.get(), "COMMIT"));
   ASSERT_EQ(PQresultStatus(held.get()), PGRES_COMMAND_OK);
   auto report = run.get();
   ASSERT_TRUE(report) << report.error().ToString();
   EXPECT_FALSE(report->skipped);
-  EXPECT_EQ(Admin(url_, newest), last);
+  EXPECT_EQ(Newest(), last);
 }
 
 TEST_F(PgPartitionsTest, TimescaleDbMakesHypertablesWithCompressionAndRetention) {
