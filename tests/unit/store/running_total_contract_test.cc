@@ -45,17 +45,8 @@ model::RevenueEvent Refund(std::int64_t cents, const std::string& key = kKey) {
   return e;
 }
 
-class RunningTotalContractTest : public ::testing::TestWithParam<Backend> {
+class RunningTotalContractTest : public ReopenableStoreTest<Backend> {
  protected:
-  void SetUp() override { Reopen(); }
-  void Reopen() {
-    store_.reset();
-    auto opened = GetParam().open(dir_.str());
-    ASSERT_TRUE(opened) << opened.error().ToString();
-    store_ = std::move(*opened);
-  }
-  Store& store() { return *store_; }
-
   AppendStats Deliver(std::vector<model::Event> events) {
     auto batch = MakeBatch(std::move(events), "webhook:lemonsqueezy");
     auto stats = AppendOne(store(), batch);
@@ -85,9 +76,6 @@ class RunningTotalContractTest : public ::testing::TestWithParam<Backend> {
     return sum;
   }
   std::int64_t Rows() { return store().CountEvents(model::EventKind::kRevenue).value_or(-1); }
-
-  tally::testing::TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_P(RunningTotalContractTest, GrowingTotalsStoreTheirIncreasesAndRetriesNothing) {
@@ -297,12 +285,7 @@ TEST(CumulativePlan, AReaderErrorFailsThePlan) {
 
 std::vector<Backend> Backends() {
   return {
-      Backend{"Sqlite",
-              [](const std::string& dir) -> Result<std::unique_ptr<Store>> {
-                auto s = SqliteStore::Open(dir);
-                if (!s) return std::unexpected(std::move(s).error());
-                return std::unique_ptr<Store>(std::move(*s));
-              }},
+      Backend{"Sqlite", OpenSqliteForLocation},
       Backend{"Postgres", OpenPostgresForLocation, "(amount_usd * 1000000)::bigint"},
   };
 }

@@ -50,20 +50,8 @@ SqlValue NormJson(const SqlValue& v) {
 }
 std::string NormJson(const std::string& s) { return std::get<std::string>(NormJson(SqlValue(s))); }
 
-class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
+class StoreContractTest : public ReopenableStoreTest<StoreBackend> {
  protected:
-  void SetUp() override { Reopen(); }
-
-  // Closes the store (if open) and opens it again on the same data.
-  void Reopen() {
-    store_.reset();
-    auto opened = GetParam().open(dir_.str());
-    ASSERT_TRUE(opened) << opened.error().ToString();
-    store_ = std::move(*opened);
-  }
-
-  Store& store() { return *store_; }
-
   // SQL with "{t:col}", "{m:col}", "{c:col}" read in tally's units (see
   // StoreBackend::unit).
   std::string Sql(const std::string& sql) {
@@ -84,9 +72,6 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
     EXPECT_TRUE(n) << n.error().ToString();
     return n.value_or(-1);
   }
-
-  tally::testing::TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 // --- Migrations --------------------------------------------------------------
@@ -714,12 +699,7 @@ TEST_P(StoreContractTest, ConcurrentAppendsStoreEachEventOnceWithItsRollups) {
 
 std::vector<StoreBackend> Backends() {
   return {
-      StoreBackend{"Sqlite",
-                   [](const std::string& dir) -> Result<std::unique_ptr<Store>> {
-                     auto s = SqliteStore::Open(dir);
-                     if (!s) return std::unexpected(std::move(s).error());
-                     return std::unique_ptr<Store>(std::move(*s));
-                   }},
+      StoreBackend{"Sqlite", OpenSqliteForLocation},
       StoreBackend{"Postgres",
                    OpenPostgresForLocation,
                    [](char kind, const std::string& column) {

@@ -18,9 +18,11 @@
 #include "model/entities.h"
 #include "model/event.h"
 #include "store/postgres/pg_store.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 #include "support/events.h"
 #include "support/postgres_server.h"
+#include "support/temp_dir.h"
 
 namespace tally::store::testing {
 
@@ -61,6 +63,13 @@ inline Result<std::vector<AppendStats>> AppendOne(Store& store, const model::Bat
   return AppendAll(store, {&batch});
 }
 
+// A SqliteStore in the folder `location`. For the TEST_P backend lists.
+inline Result<std::unique_ptr<Store>> OpenSqliteForLocation(const std::string& location) {
+  auto s = SqliteStore::Open(location);
+  if (!s) return std::unexpected(std::move(s).error());
+  return std::unique_ptr<Store>(std::move(*s));
+}
+
 // A PostgresStore on the test database of `location` (one database per test
 // folder, copied from a template the store itself migrated), on the shared
 // test server. For the TEST_P backend lists.
@@ -74,6 +83,25 @@ inline Result<std::unique_ptr<Store>> OpenPostgresForLocation(const std::string&
   if (!s) return std::unexpected(std::move(s).error());
   return std::unique_ptr<Store>(std::move(*s));
 }
+
+// Fixture base of the suites run against every backend: Param has
+// `open(location)`; each test gets a fresh folder, and Reopen closes the
+// store and opens it again on the same data.
+template <typename Param>
+class ReopenableStoreTest : public ::testing::TestWithParam<Param> {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    store_.reset();
+    auto opened = this->GetParam().open(dir_.str());
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    store_ = std::move(*opened);
+  }
+  Store& store() { return *store_; }
+
+  tally::testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
 
 // Fixture base: a PostgresStore on a fresh, migrated database of the shared
 // test server; url_ reaches the same database for checks the Store API
